@@ -1,0 +1,66 @@
+/* conf.h - mailroom.conf: one libconfig file, one table of keys.
+ *
+ * Every key any component reads is declared once in conf.c with its type,
+ * default and bounds. Loading rejects unknown keys, wrong types and values
+ * out of bounds with the file and line. A loaded configuration is immutable;
+ * reload builds a new one and swaps it in.
+ */
+#ifndef MAILROOM_CONF_H
+#define MAILROOM_CONF_H
+
+#include <stdio.h>
+
+enum record_policy { POLICY_FULL, POLICY_METADATA, POLICY_NONE };
+enum spool_failure { SPOOL_FAIL_TEMPFAIL, SPOOL_FAIL_REJECT, SPOOL_FAIL_ACCEPT };
+
+/* A list of strings from the file; items are NUL-terminated copies. */
+struct conf_list {
+	char **items;
+	size_t count;
+};
+
+struct mailroom_conf {
+	char *source; /* path it was read from */
+
+	/* gateway: what the milter and the worker know about this site */
+	struct conf_list local_domains;
+	struct conf_list internal_networks;
+	struct conf_list originating_daemons;
+	struct conf_list shared_inboxes;
+	int personal_policy; /* enum record_policy */
+
+	/* milter */
+	char *milter_socket;
+	char *milter_socket_group;
+	char *milter_user;
+	char *milter_spool_dir;
+	char *milter_database;
+	char *milter_gateway_name;
+	int milter_on_spool_failure; /* enum spool_failure */
+	long long milter_timeout;
+	long long commit_max_batch;
+	long long commit_max_wait_us;
+	long long ingest_max_batch;
+	long long ingest_max_batch_bytes;
+	long long ingest_poll_ms;
+	long long ingest_backoff_max_ms;
+
+	/* mailroomctl */
+	char *ctl_database;
+	char *ctl_schema_dir;
+};
+
+/* conf_load - read and validate path over the defaults; NULL with errbuf filled on failure */
+struct mailroom_conf *conf_load(const char *path, char *errbuf, size_t errlen);
+/* conf_defaults - a configuration with every default, for tests */
+struct mailroom_conf *conf_defaults(void);
+/* conf_free - release a configuration and clear the caller's pointer */
+void conf_free(struct mailroom_conf **confp);
+/* conf_print - write the effective configuration in the file's own syntax */
+void conf_print(const struct mailroom_conf *conf, FILE *out);
+/* conf_list_has - case-insensitive membership test */
+int conf_list_has(const struct conf_list *list, const char *value);
+
+const char *conf_policy_name(int policy);
+
+#endif

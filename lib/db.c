@@ -1,0 +1,195 @@
+/* db.c - connect to PostgreSQL and run parameterised statements.
+ *
+ * libpq reports errors as several lines ("FATAL: ...\nDETAIL: ..."); mailroom
+ * logs one line per event, so every message is folded here. The connection
+ * string is given to libpq as the dbname keyword with expand_dbname set, so
+ * it may be a key=value string or a postgresql:// URI; application_name comes
+ * first in the keyword list, which lets an administrator's own
+ * application_name in the connection string win.
+ */
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* fold_line - append src to dst as one line: line breaks become "; ", quoted text optionally hidden */
+static void fold_line(char *dst, size_t len, const char *src, int hide_quoted)
+{
+	size_t used;
+	int in_quote = 0, line_start = 1, pending_sep = 0;
+
+	if (len == 0)
+		return;
+	used = strlen(dst);
+	for (; *src != '\0' && used + 1 < len; src++) {
+		char c = *src;
+		if (c == '\n' || c == '\r') {
+			line_start = 1;
+			pending_sep = !in_quote;
+			continue;
+		}
+		if (line_start && (c == ' ' || c == '\t'))
+			continue; /* indentation of a continued line */
+		line_start = 0;
+		if (pending_sep) {
+			pending_sep = 0;
+			if (used > 0) {
+				if (used + 3 >= len)
+					break;
+				dst[used++] = ';';
+				dst[used++] = ' ';
+			}
+		}
+		if (hide_quoted && c == '"' && !in_quote) {
+			/* A quoted single character ("=") cannot be a secret: keep it. */
+			const char *close = strchr(src + 1, '"');
+			if (close != NULL && close - src <= 2 && used + (size_t)(close - src) + 1 < len) {
+				for (; src < close; src++)
+					dst[used++] = *src;
+				dst[used++] = '"';
+				continue;
+			}
+		}
+		if (hide_quoted && c == '"') {
+			if (!in_quote && used + 4 < len) {
+				memcpy(dst + used, "\"...", 4);
+				used += 4;
+			} else if (in_quote) {
+				dst[used++] = '"';
+			}
+			in_quote = !in_quote;
+			continue;
+		}
+		if (in_quote && hide_quoted)
+			continue;
+		if (c == '\t')
+			c = ' ';
+		if (c == ' ' && used > 0 && dst[used - 1] == ' ')
+			continue; /* libpq pads "FATAL:  " */
+		dst[used++] = c;
+	}
+	dst[used] = '\0';
+	while (used > 0 && (dst[used - 1] == ' ' || dst[used - 1] == ';'))
+		dst[--used] = '\0';
+}
+
+/* db_connect - open a connection; the error never echoes the connection string */
+PGconn *db_connect(const char *conninfo, const char *application_name, char *err, size_t errlen)
+{
+	const char *const keywords[] = {"application_name", "dbname", NULL};
+	const char *const values[] = {application_name, conninfo, NULL};
+	char *parse_err = NULL;
+	PQconninfoOption *opts;
+	PGconn *conn;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	/* Parse first: a syntax error message quotes the string, which may hold a password. */
+	opts = PQconninfoParse(conninfo, &parse_err);
+	if (opts == NULL) {
+		snprintf(err, errlen, "invalid connection string: ");
+		fold_line(err, errlen, parse_err != NULL ? parse_err : "out of memory", 1);
+		PQfreemem(parse_err);
+		return NULL;
+	}
+	PQconninfoFree(opts);
+
+	conn = PQconnectdbParams(keywords, values, 1);
+	if (conn == NULL) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL: out of memory");
+		return NULL;
+	}
+	if (PQstatus(conn) != CONNECTION_OK) {
+		snprintf(err, errlen, "cannot connect to PostgreSQL: ");
+		fold_line(err, errlen, PQerrorMessage(conn), 0);
+		PQfinish(conn);
+		return NULL;
+	}
+	return conn;
+}
+
+/* db_close - PQfinish and forget */
+void db_close(PGconn **connp)
+{
+	if (*connp != NULL)
+		PQfinish(*connp);
+	*connp = NULL;
+}
+
+/* db_result_error - "primary; detail; hint: ... (SQLSTATE xxxxx)" from a result, else the connection's message */
+void db_result_error(const PGresult *res, const PGconn *conn, char *err, size_t errlen)
+{
+	const char *primary = NULL, *detail = NULL, *hint = NULL, *sqlstate = NULL;
+
+	if (errlen == 0)
+		return;
+	err[0] = '\0';
+	if (res != NULL) {
+		primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+		hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+		sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	}
+	if (primary != NULL) {
+		fold_line(err, errlen, primary, 0);
+		if (detail != NULL) {
+			size_t used = strlen(err);
+			snprintf(err + used, errlen - used, "; ");
+			fold_line(err, errlen, detail, 0);
+		}
+		if (hint != NULL) {
+			size_t used = strlen(err);
+			snprintf(err + used, errlen - used, "; hint: ");
+			fold_line(err, errlen, hint, 0);
+		}
+		if (sqlstate != NULL) {
+			size_t used = strlen(err);
+			snprintf(err + used, errlen - used, " (SQLSTATE %s)", sqlstate);
+		}
+	} else if (res != NULL && PQresultErrorMessage(res)[0] != '\0') {
+		fold_line(err, errlen, PQresultErrorMessage(res), 0);
+	} else if (conn != NULL && PQerrorMessage(conn)[0] != '\0') {
+		fold_line(err, errlen, PQerrorMessage(conn), 0);
+	} else if (res != NULL) {
+		snprintf(err, errlen, "unexpected result status %s", PQresStatus(PQresultStatus(res)));
+	} else {
+		snprintf(err, errlen, "no result from PostgreSQL");
+	}
+}
+
+/* db_result_ok - check a result's status against the one the caller expects */
+int db_result_ok(const PGresult *res, ExecStatusType want, const PGconn *conn, char *err, size_t errlen)
+{
+	if (res != NULL && PQresultStatus(res) == want)
+		return 0;
+	db_result_error(res, conn, err, errlen);
+	return -1;
+}
+
+/* db_command - PQexecParams with text parameters; any row the statement returns is discarded */
+int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err, size_t errlen)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int rc = 0;
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		db_result_error(res, conn, err, errlen);
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* db_query - PQexecParams expecting rows; NULL with err filled otherwise */
+PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+		   size_t errlen)
+{
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+
+	if (db_result_ok(res, PGRES_TUPLES_OK, conn, err, errlen) < 0) {
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}

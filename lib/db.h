@@ -1,0 +1,29 @@
+/* db.h - small libpq helpers shared by every mailroom binary.
+ *
+ * Values reach the server only as parameters of PQexecParams; no helper here
+ * builds SQL text from values. Errors come back as one line of text in a
+ * buffer the caller owns, never with a password in it: a connection string
+ * that does not parse is reported without the parts libpq quoted from it.
+ */
+#ifndef MAILROOM_DB_H
+#define MAILROOM_DB_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+/* db_connect - open a connection tagged with application_name; NULL with err filled on failure */
+PGconn *db_connect(const char *conninfo, const char *application_name, char *err, size_t errlen);
+/* db_close - close a connection and clear the caller's pointer */
+void db_close(PGconn **connp);
+/* db_result_error - describe a failed result (or, when res is NULL, the connection) in one line */
+void db_result_error(const PGresult *res, const PGconn *conn, char *err, size_t errlen);
+/* db_result_ok - 0 when res has status want, else -1 with err filled; does not clear res */
+int db_result_ok(const PGresult *res, ExecStatusType want, const PGconn *conn, char *err, size_t errlen);
+/* db_command - run one parameterised statement, discard its result; 0 or -1 with err filled */
+int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err, size_t errlen);
+/* db_query - run one parameterised query returning rows; the caller PQclear()s the result */
+PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+		   size_t errlen);
+
+#endif

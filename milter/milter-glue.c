@@ -1,0 +1,287 @@
+/* milter-glue.c - libmilter callbacks turned into message.c calls.
+ *
+ * Per-connection state lives in the libmilter private pointer (never in
+ * thread-local storage: libmilter serves connections from a worker pool).
+ * Only the steps we need are negotiated; the rest are switched off so that
+ * Postfix does not wait for answers we would not give.
+ */
+#include "milter-glue.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* libmilter takes char * for strings it never changes; this file alone passes
+ * it our constants and literals. */
+#pragma GCC diagnostic ignored "-Wdiscarded-qualifiers"
+#pragma GCC diagnostic ignored "-Wcast-qual"
+
+struct glue_ctx {
+	struct msg_conn *conn;
+	struct msg *msg;
+};
+
+static pthread_mutex_t glue_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gateway *glue_gateway; /* under glue_lock */
+static struct spool *glue_spool;
+
+void glue_set_spool(struct spool *spool)
+{
+	glue_spool = spool;
+}
+
+void glue_set_gateway(struct gateway *gw)
+{
+	pthread_mutex_lock(&glue_lock);
+	struct gateway *old = glue_gateway;
+	glue_gateway = gw;
+	pthread_mutex_unlock(&glue_lock);
+	gateway_unref(&old);
+}
+
+void glue_shutdown(void)
+{
+	glue_set_gateway(NULL);
+}
+
+/* current_gateway - a reference to the settings in force now */
+static struct gateway *current_gateway(void)
+{
+	pthread_mutex_lock(&glue_lock);
+	struct gateway *gw = gateway_ref(glue_gateway);
+	pthread_mutex_unlock(&glue_lock);
+	return gw;
+}
+
+static struct glue_ctx *ctx_of(SMFICTX *ctx)
+{
+	return smfi_getpriv(ctx);
+}
+
+static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+			       unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+			       unsigned long *pf3)
+{
+	/* Actions: add our headers, change (delete) forged ones. */
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	/* Steps: skip what we never look at; no replies where we always continue. */
+	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN |
+			     SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+	if ((f1 & SMFIP_HDR_LEADSPC) == 0) {
+		log_warnx("the MTA cannot pass header values with their leading space; records would not be "
+			  "byte-exact: refusing to filter (Postfix >= 2.6 can)");
+		return SMFIS_REJECT;
+	}
+	*pf1 = f1 & want;
+	*pf2 = 0;
+	*pf3 = 0;
+	smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr} {client_name}");
+	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {daemon_name}");
+	smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	return SMFIS_CONTINUE;
+}
+
+/* addr_text - the client's address as text from the connect callback */
+static const char *addr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET)
+		return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+				 (socklen_t)len);
+	if (sa->sa_family == AF_INET6)
+		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+				 (socklen_t)len);
+	return NULL;
+}
+
+static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *addr = addr_text(hostaddr, buf, sizeof(buf));
+	if (addr == NULL)
+		addr = smfi_getsymval(ctx, "{client_addr}");
+	struct glue_ctx *g = calloc(1, sizeof(*g));
+	if (g == NULL || (g->conn = msg_conn_new(hostname, addr)) == NULL) {
+		free(g);
+		return SMFIS_TEMPFAIL;
+	}
+	smfi_setpriv(ctx, g);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat glue_helo(SMFICTX *ctx, char *helo)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL)
+		msg_conn_helo(g->conn, helo);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat glue_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g == NULL)
+		return SMFIS_TEMPFAIL;
+	msg_free(&g->msg);
+	struct gateway *gw = current_gateway();
+	g->msg = msg_new(g->conn, gw, glue_spool, argv[0], (const char *const *)argv + 1,
+			 smfi_getsymval(ctx, "{daemon_name}"), smfi_getsymval(ctx, "{auth_authen}"));
+	gateway_unref(&gw);
+	return g->msg != NULL ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+}
+
+static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL && g->msg != NULL)
+		msg_rcpt(g->msg, argv[0], (const char *const *)argv + 1);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat glue_header(SMFICTX *ctx, char *name, char *value)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL && g->msg != NULL)
+		msg_header(g->msg, name, value);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat glue_eoh(SMFICTX *ctx)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL && g->msg != NULL)
+		msg_eoh(g->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat glue_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL && g->msg != NULL)
+		msg_body(g->msg, data, len);
+	return SMFIS_CONTINUE;
+}
+
+/* apply_headers - remove forged X-Mailroom-* headers, add ours */
+static void apply_headers(SMFICTX *ctx, struct msg *m)
+{
+	/* Highest index first, so earlier removals cannot shift later ones. */
+	for (size_t i = m->n_strip; i-- > 0;)
+		if (smfi_chgheader(ctx, m->strip[i].name, m->strip[i].index, NULL) != MI_SUCCESS)
+			log_warnx("could not remove header %s #%d", m->strip[i].name, m->strip[i].index);
+	if (msg_recorded(m) && smfi_addheader(ctx, "X-Mailroom-Id", m->rec.id) != MI_SUCCESS)
+		log_warnx("could not add X-Mailroom-Id to %s", m->rec.id);
+	if (smfi_addheader(ctx, "X-Mailroom-Direction", (char *)direction_name(m->dir)) != MI_SUCCESS)
+		log_warnx("could not add X-Mailroom-Direction");
+}
+
+static sfsistat glue_eom(SMFICTX *ctx)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g == NULL || g->msg == NULL)
+		return SMFIS_TEMPFAIL;
+	const char *qid = smfi_getsymval(ctx, "i");
+	sfsistat rc = SMFIS_CONTINUE;
+	switch (msg_eom(g->msg, qid != NULL ? qid : "?")) {
+	case MSG_ACCEPT:
+		apply_headers(ctx, g->msg);
+		break;
+	case MSG_TEMPFAIL:
+		smfi_setreply(ctx, "451", "4.3.0", "Message could not be recorded; please try again later");
+		rc = SMFIS_TEMPFAIL;
+		break;
+	case MSG_REJECT:
+		smfi_setreply(ctx, "554", "5.3.0", "Message could not be recorded");
+		rc = SMFIS_REJECT;
+		break;
+	}
+	msg_free(&g->msg);
+	return rc;
+}
+
+static sfsistat glue_abort(SMFICTX *ctx)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL)
+		msg_free(&g->msg);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat glue_close(SMFICTX *ctx)
+{
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g != NULL) {
+		msg_free(&g->msg);
+		msg_conn_free(&g->conn);
+		free(g);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+static struct smfiDesc glue_desc = {
+    .xxfi_name = "mailroom",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_connect = glue_connect,
+    .xxfi_helo = glue_helo,
+    .xxfi_envfrom = glue_envfrom,
+    .xxfi_envrcpt = glue_envrcpt,
+    .xxfi_header = glue_header,
+    .xxfi_eoh = glue_eoh,
+    .xxfi_body = glue_body,
+    .xxfi_eom = glue_eom,
+    .xxfi_abort = glue_abort,
+    .xxfi_close = glue_close,
+    .xxfi_negotiate = glue_negotiate,
+};
+
+int glue_listen(const char *socket, const char *socket_group, int timeout_s, char *err, size_t errlen)
+{
+	if (smfi_register(glue_desc) != MI_SUCCESS) {
+		snprintf(err, errlen, "smfi_register failed");
+		return -1;
+	}
+	if (smfi_setconn((char *)socket) != MI_SUCCESS || smfi_settimeout(timeout_s) != MI_SUCCESS) {
+		snprintf(err, errlen, "bad milter socket '%s'", socket);
+		return -1;
+	}
+	const char *path = NULL;
+	if (strncmp(socket, "unix:", 5) == 0 || strncmp(socket, "local:", 6) == 0)
+		path = strchr(socket, ':') + 1;
+	else if (socket[0] == '/')
+		path = socket;
+	mode_t old = umask(path != NULL ? 0117 : 0022);
+	int rc = smfi_opensocket(1); /* 1: remove a stale unix socket first */
+	umask(old);
+	if (rc != MI_SUCCESS) {
+		snprintf(err, errlen, "cannot listen on %s", socket);
+		return -1;
+	}
+	if (path != NULL && socket_group[0] != '\0') {
+		struct group *gr = getgrnam(socket_group);
+		if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) < 0) {
+			snprintf(err, errlen, "cannot give %s to group %s: %s", path, socket_group,
+				 gr == NULL ? "no such group" : strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int glue_run(void)
+{
+	return smfi_main() == MI_SUCCESS ? 0 : -1;
+}

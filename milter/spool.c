@@ -1,0 +1,382 @@
+/* spool.c - durable local spool with group commit.
+ *
+ * Each writer fdatasyncs its own file (writers run in parallel, so the
+ * file system batches their journal commits), then queues the file name.
+ * The committer takes everything queued, up to max_batch, renames each
+ * file from tmp/ to new/ and syncs new/ once for the whole batch. A crash
+ * before that sync leaves a record that Postfix was never told about: it
+ * is either in tmp/ (removed at the next start) or in new/ (ingested; the
+ * client's retry then makes a second record, never a lost one).
+ */
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* open_subdir - mkdir -p DIR/sub and open it as a directory */
+static int open_subdir(int dirfd, const char *sub)
+{
+	if (mkdirat(dirfd, sub, 0750) < 0 && errno != EEXIST)
+		return -1;
+	return openat(dirfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* remove_abandoned - tmp/ holds only records Postfix was never told about */
+static void remove_abandoned(int tmp_fd)
+{
+	int fd = openat(tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (unlinkat(tmp_fd, e->d_name, 0) == 0)
+			log_info("spool: removed unfinished tmp/%s", e->d_name);
+	}
+	closedir(d);
+}
+
+/* take_batch - detach up to max_batch queued records; called with the lock */
+static struct spool_pending *take_batch(struct spool *s, size_t *count)
+{
+	struct spool_pending *first = s->head, *p = first, *last = NULL;
+	size_t n = 0;
+	while (p != NULL && n < (size_t)s->max_batch) {
+		last = p;
+		p = p->next;
+		n++;
+	}
+	if (last != NULL)
+		last->next = NULL;
+	s->head = p;
+	if (p == NULL)
+		s->tail = NULL;
+	s->queued -= n;
+	*count = n;
+	return first;
+}
+
+/* commit_batch - rename each record into new/ and sync new/ once */
+static void commit_batch(struct spool *s, struct spool_pending *batch)
+{
+	int any = 0;
+	for (struct spool_pending *p = batch; p != NULL; p = p->next) {
+		p->result = renameat(s->tmp_fd, p->name, s->new_fd, p->name) == 0 ? 0 : errno;
+		any |= p->result == 0;
+	}
+	if (any && fsync(s->new_fd) < 0) {
+		int e = errno;
+		log_warn("spool: fsync of %s/new", s->dir);
+		/* Not durable: take the records back so that a later ingest
+		 * cannot store a message that Postfix was told to retry. */
+		for (struct spool_pending *p = batch; p != NULL; p = p->next)
+			if (p->result == 0) {
+				p->result = e;
+				if (unlinkat(s->new_fd, p->name, 0) < 0)
+					log_warn("spool: cannot withdraw new/%s", p->name);
+			}
+	}
+}
+
+/* committer_main - the group-commit loop */
+static void *committer_main(void *arg)
+{
+	struct spool *s = arg;
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (s->head == NULL && !s->stop)
+			pthread_cond_wait(&s->work, &s->lock);
+		if (s->head == NULL && s->stop)
+			break;
+		if (s->max_wait_us > 0 && s->queued < (size_t)s->max_batch) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			long ns = until.tv_nsec + s->max_wait_us * 1000L;
+			until.tv_sec += ns / 1000000000L;
+			until.tv_nsec = ns % 1000000000L;
+			while (s->queued < (size_t)s->max_batch && !s->stop &&
+			       pthread_cond_timedwait(&s->work, &s->lock, &until) == 0)
+				;
+		}
+		size_t n;
+		struct spool_pending *batch = take_batch(s, &n);
+		pthread_mutex_unlock(&s->lock);
+
+		commit_batch(s, batch);
+
+		pthread_mutex_lock(&s->lock);
+		for (struct spool_pending *p = batch; p != NULL; p = p->next)
+			p->done = 1;
+		s->batches++;
+		s->records += n;
+		pthread_cond_broadcast(&s->done);
+		pthread_mutex_unlock(&s->lock);
+		if (s->on_commit != NULL)
+			s->on_commit(s->on_commit_arg);
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+struct spool *spool_open(const char *dir, long max_batch, long max_wait_us, char *err, size_t errlen)
+{
+	struct spool *s = calloc(1, sizeof(*s));
+	if (s == NULL || (s->dir = strdup(dir)) == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->tmp_fd = s->new_fd = s->bad_fd = -1;
+	s->max_batch = max_batch > 0 ? max_batch : 1;
+	s->max_wait_us = max_wait_us;
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "mkdir %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(err, errlen, "open %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	s->tmp_fd = open_subdir(dfd, "tmp");
+	s->new_fd = open_subdir(dfd, "new");
+	s->bad_fd = open_subdir(dfd, "bad");
+	int e = errno;
+	/* The subdirectories' entries must survive a crash as well. */
+	int sync_rc = fsync(dfd);
+	close(dfd);
+	if (s->tmp_fd < 0 || s->new_fd < 0 || s->bad_fd < 0) {
+		snprintf(err, errlen, "spool %s: cannot open tmp/, new/ or bad/: %s", dir, strerror(e));
+		goto fail;
+	}
+	if (sync_rc < 0) {
+		snprintf(err, errlen, "fsync %s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	remove_abandoned(s->tmp_fd);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->done, NULL);
+	if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
+		snprintf(err, errlen, "cannot start the spool committer thread");
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->work);
+		pthread_cond_destroy(&s->done);
+		goto fail;
+	}
+	s->started = 1;
+	return s;
+fail:
+	if (s->tmp_fd >= 0)
+		close(s->tmp_fd);
+	if (s->new_fd >= 0)
+		close(s->new_fd);
+	if (s->bad_fd >= 0)
+		close(s->bad_fd);
+	free(s->dir);
+	free(s);
+	return NULL;
+}
+
+void spool_close(struct spool **spoolp)
+{
+	struct spool *s = *spoolp;
+	if (s == NULL)
+		return;
+	if (s->started) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = 1;
+		pthread_cond_broadcast(&s->work);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->committer, NULL);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->work);
+		pthread_cond_destroy(&s->done);
+	}
+	close(s->tmp_fd);
+	close(s->new_fd);
+	close(s->bad_fd);
+	free(s->dir);
+	free(s);
+	*spoolp = NULL;
+}
+
+int spool_file_create(struct spool *s, const char *name, struct spool_file *f)
+{
+	if (strlen(name) >= SPOOL_NAME_MAX || strchr(name, '/') != NULL || name[0] == '.') {
+		errno = EINVAL;
+		return -1;
+	}
+	f->written = 0;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->fd = openat(s->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	return f->fd < 0 ? -1 : 0;
+}
+
+int spool_file_write(struct spool_file *f, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(f->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		f->written += (uint64_t)n;
+	}
+	return 0;
+}
+
+int spool_file_commit(struct spool *s, struct spool_file *f)
+{
+	if (fdatasync(f->fd) < 0) {
+		int e = errno;
+		spool_file_discard(s, f);
+		errno = e;
+		return -1;
+	}
+	if (close(f->fd) < 0) {
+		int e = errno;
+		f->fd = -1;
+		spool_file_discard(s, f);
+		errno = e;
+		return -1;
+	}
+	f->fd = -1;
+
+	struct spool_pending p = {0};
+	snprintf(p.name, sizeof(p.name), "%s", f->name);
+	pthread_mutex_lock(&s->lock);
+	if (s->tail != NULL)
+		s->tail->next = &p;
+	else
+		s->head = &p;
+	s->tail = &p;
+	s->queued++;
+	pthread_cond_signal(&s->work);
+	while (!p.done)
+		pthread_cond_wait(&s->done, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	if (p.result != 0) {
+		/* Rename failed or was withdrawn: the file may still be in tmp/. */
+		unlinkat(s->tmp_fd, f->name, 0);
+		errno = p.result;
+		return -1;
+	}
+	return 0;
+}
+
+void spool_file_discard(struct spool *s, struct spool_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	if (unlinkat(s->tmp_fd, f->name, 0) < 0 && errno != ENOENT)
+		log_warn("spool: cannot remove tmp/%s", f->name);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int spool_list_ready(struct spool *s, char **names, int max)
+{
+	int fd = openat(s->new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Keep the oldest max names: collect all, sort, cut. Bounded by the
+	 * directory's size, which only grows while the database is down. */
+	size_t cap = 256, n = 0;
+	char **all = malloc(cap * sizeof(*all));
+	struct dirent *e;
+	while (all != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **grown = realloc(all, 2 * cap * sizeof(*all));
+			if (grown == NULL)
+				break;
+			all = grown;
+			cap *= 2;
+		}
+		if ((all[n] = strdup(e->d_name)) == NULL)
+			break;
+		n++;
+	}
+	closedir(d);
+	if (all == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	qsort(all, n, sizeof(*all), name_cmp);
+	int out = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (out < max)
+			names[out++] = all[i];
+		else
+			free(all[i]);
+	}
+	free(all);
+	return out;
+}
+
+int spool_open_ready(struct spool *s, const char *name)
+{
+	return openat(s->new_fd, name, O_RDONLY | O_CLOEXEC);
+}
+
+int spool_remove_ready(struct spool *s, const char *name)
+{
+	return unlinkat(s->new_fd, name, 0);
+}
+
+int spool_quarantine(struct spool *s, const char *name)
+{
+	if (renameat(s->new_fd, name, s->bad_fd, name) < 0)
+		return -1;
+	return fsync(s->bad_fd);
+}
+
+long spool_ready_count(struct spool *s)
+{
+	int fd = openat(s->new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	long n = 0;
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}

@@ -1,0 +1,84 @@
+/* spool.h - the milter's local spool: durable before Postfix answers.
+ *
+ * Layout: DIR/tmp/ holds records being written, DIR/new/ holds committed
+ * records waiting for ingest, DIR/bad/ holds files ingest could not read
+ * (kept for an administrator, never deleted). A record is committed when
+ * its data is on disk (fdatasync by its writer), it has been renamed into
+ * new/ and new/ itself has been synced. Renames and the directory sync are
+ * done by one committer thread for a whole batch at a time: group commit.
+ */
+#ifndef MAILROOM_SPOOL_H
+#define MAILROOM_SPOOL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SPOOL_NAME_MAX 64
+
+struct spool_pending {
+	struct spool_pending *next;
+	char name[SPOOL_NAME_MAX];
+	int done;
+	int result; /* 0 or an errno value */
+};
+
+struct spool {
+	char *dir;
+	int tmp_fd, new_fd, bad_fd; /* directory descriptors */
+	long max_batch;
+	long max_wait_us;
+
+	pthread_mutex_t lock;
+	pthread_cond_t work; /* the committer waits here for records */
+	pthread_cond_t done; /* writers wait here for their batch */
+	struct spool_pending *head, *tail;
+	size_t queued;
+	int stop;
+	int started;
+	pthread_t committer;
+
+	/* called by the committer after each batch, without the lock (ingest wake-up) */
+	void (*on_commit)(void *arg);
+	void *on_commit_arg;
+
+	/* counters, under lock */
+	uint64_t batches, records;
+};
+
+struct spool_file {
+	int fd;
+	char name[SPOOL_NAME_MAX];
+	uint64_t written;
+};
+
+/* spool_open - create or open the spool at dir, remove abandoned tmp files,
+ * start the committer; NULL with err filled on failure */
+struct spool *spool_open(const char *dir, long max_batch, long max_wait_us, char *err, size_t errlen);
+/* spool_close - stop the committer (after pending batches) and free; clears *spoolp */
+void spool_close(struct spool **spoolp);
+
+/* spool_file_create - open tmp/NAME for writing; 0 or -1 with errno */
+int spool_file_create(struct spool *spool, const char *name, struct spool_file *f);
+/* spool_file_write - write all of buf; 0 or -1 with errno (ENOSPC when full) */
+int spool_file_write(struct spool_file *f, const void *buf, size_t len);
+/* spool_file_commit - sync, close and commit f with the next batch; waits
+ * until the record is durable in new/. 0, or -1 with errno: the record is
+ * then not in new/ and must be treated as not stored. */
+int spool_file_commit(struct spool *spool, struct spool_file *f);
+/* spool_file_discard - close and remove an uncommitted file */
+void spool_file_discard(struct spool *spool, struct spool_file *f);
+
+/* spool_list_ready - up to max names from new/, oldest first (ids are
+ * time-ordered); returns the count, or -1 with errno. names[i] is malloc'd. */
+int spool_list_ready(struct spool *spool, char **names, int max);
+/* spool_open_ready - open new/NAME read-only; fd or -1 */
+int spool_open_ready(struct spool *spool, const char *name);
+/* spool_remove_ready - unlink new/NAME after it is safely stored elsewhere; 0 or -1 */
+int spool_remove_ready(struct spool *spool, const char *name);
+/* spool_quarantine - move new/NAME to bad/ for a human to look at; 0 or -1 */
+int spool_quarantine(struct spool *spool, const char *name);
+/* spool_ready_count - number of records waiting in new/ (for logs and tests) */
+long spool_ready_count(struct spool *spool);
+
+#endif

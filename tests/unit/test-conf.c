@@ -1,0 +1,90 @@
+/* test-conf.c - mailroom.conf: defaults, the sample, and every kind of error with file:line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "tap.h"
+
+/* load_text - write text to a temporary file and load it */
+static struct mailroom_conf *load_text(const char *text, char *err, size_t errlen, char *path, size_t plen)
+{
+	snprintf(path, plen, "/tmp/mailroom-test-conf-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	struct mailroom_conf *c = conf_load(path, err, errlen);
+	unlink(path);
+	return c;
+}
+
+int main(void)
+{
+	char err[1024], path[64], want[256];
+	const char *srcdir = getenv("top_srcdir");
+	char sample[1024];
+	snprintf(sample, sizeof(sample), "%s/conf/mailroom.conf", srcdir ? srcdir : ".");
+	struct mailroom_conf *c = conf_load(sample, err, sizeof(err));
+	ok(c != NULL, "the documented sample loads: %s", c ? "yes" : err);
+	if (c != NULL) {
+		is_int(c->personal_policy, POLICY_METADATA, "sample: personal_policy");
+		is_int(c->milter_on_spool_failure, SPOOL_FAIL_TEMPFAIL, "sample: on_spool_failure");
+		ok(conf_list_has(&c->shared_inboxes, "INFO@example.com"), "shared inboxes compare without case");
+		conf_free(&c);
+	}
+	ok(c == NULL, "conf_free clears the pointer");
+
+	c = load_text("gateway = { local_domains = [\"Example.COM\"]; personal_policy = \"none\"; };\n"
+		      "milter = { commit = { max_batch = 8; }; };\n",
+		      err, sizeof(err), path, sizeof(path));
+	ok(c != NULL, "a partial file loads over the defaults");
+	if (c != NULL) {
+		is_str(c->local_domains.items[0], "example.com", "domains are folded to lower case");
+		is_int(c->personal_policy, POLICY_NONE, "enum value");
+		is_int(c->commit_max_batch, 8, "nested group");
+		is_int(c->ingest_max_batch, 200, "untouched default");
+		FILE *out = tmpfile();
+		conf_print(c, out);
+		rewind(out);
+		char line[512];
+		int seen = 0;
+		while (fgets(line, sizeof(line), out))
+			seen |= strcmp(line, "milter.commit.max_batch = 8;\n") == 0;
+		fclose(out);
+		ok(seen, "-n output shows the effective value");
+		conf_free(&c);
+	}
+
+	static const struct {
+		const char *text, *want; /* want: the error after "FILE:" */
+	} bad[] = {
+	    {"gateway = {\n  local_domain = [\"x\"];\n};\n", "2: unknown setting 'gateway.local_domain'"},
+	    {"milter = { spool = \"/x\"; };\n", "1: unknown setting 'milter.spool'"},
+	    {"bogus = 1;\n", "1: unknown setting 'bogus'"},
+	    {"milter = {\n commit = {\n  max_batch = 0;\n };\n};\n",
+	     "3: milter.commit.max_batch = 0 is out of range [1, 4096]"},
+	    {"milter = { timeout = \"300\"; };\n", "1: milter.timeout must be an integer"},
+	    {"gateway = { personal_policy = \"some\"; };\n",
+	     "1: gateway.personal_policy must be one of: full, metadata, none"},
+	    {"gateway = { internal_networks = [\"10.0.0.0/40\"]; };\n",
+	     "1: gateway.internal_networks[0] \"10.0.0.0/40\": not an address or network (a.b.c.d/len, ::1/128)"},
+	    {"gateway = { shared_inboxes = [\"info\"]; };\n",
+	     "1: gateway.shared_inboxes[0] \"info\": not a mail address (local@domain)"},
+	    {"milter = { socket = [\"a\"]; };\n", "1: milter.socket must be a string"},
+	    {"milter = { commit = 5; };\n", "1: unknown setting 'milter.commit'"},
+	    {"gateway = {\n local_domains = [\"a\" ;\n};\n", "2: syntax error"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = load_text(bad[i].text, err, sizeof(err), path, sizeof(path));
+		snprintf(want, sizeof(want), "%s:%s", path, bad[i].want);
+		ok(c == NULL, "bad file %zu refused", i);
+		is_str(err, want, "bad file %zu: error names file and line", i);
+		conf_free(&c);
+	}
+	c = conf_load("/nonexistent/mailroom.conf", err, sizeof(err));
+	ok(c == NULL && strstr(err, "cannot read") != NULL, "a missing file is an error: %s", err);
+	return done_testing();
+}
