@@ -414,7 +414,7 @@ postfix_configure() {
   install -d -m 0755 "$RUN/postfix" "$PF_CONF" "$PF_QUEUE"
   install -d -o postfix -g postfix -m 0700 "$PF_DATA"
   render "$ROOT/dev/postfix/main.cf.in" "$PF_CONF/main.cf" "RUN=$RUN" "UID=$uid" "GID=$gid"
-  render "$ROOT/dev/postfix/master.cf.in" "$PF_CONF/master.cf" "RUN=$RUN"
+  render "$ROOT/dev/postfix/master.cf.in" "$PF_CONF/master.cf" "RUN=$RUN" "ROOT=$ROOT"
   register_instance
   # check creates the queue subdirectories and fixes their ownership.
   if ! postfix -c "$PF_CONF" check; then
@@ -466,7 +466,7 @@ send_demo_mail() {
     server=$SMTP_INBOUND
     [[ $dir == outbound ]] && server=$SMTP_SUBMIT
     if ! swaks --silent 2 --server "$server" --helo "${from#*@}" \
-        --from "$from" --to "$to" --data "$ROOT/demo/mail/$file"; then
+        --from "$from" --to "$to" --data "@$ROOT/demo/mail/$file"; then
       die "sending demo/mail/$file failed (see $LOGDIR/postfix.log and $LOGDIR/milter.log)"
     fi
     printf '    %-32s %-8s %s -> %s\n' "$file" "$dir" "$from" "$to"

@@ -26,18 +26,20 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
-/* What every command gets: the effective configuration and the global options. */
+/* What every command gets: the effective configuration (NULL unless it asked for one) and the options. */
 struct ctl_context {
 	const struct mailroom_conf *conf;
-	const char *conninfo;	 /* -d, else ctl.database */
+	const char *conninfo;	  /* -d, else ctl.database */
 	int conninfo_from_option; /* 1 when -d gave it */
 };
 
+/* One command: run() gets argv[0] = the command name and returns the exit status. */
 struct ctl_command {
 	const char *name;
-	int (*run)(const struct ctl_context *ctx, int argc, char **argv); /* argv[0] is the command name */
-	const char *args;						   /* usage after the name */
+	int (*run)(const struct ctl_context *ctx, int argc, char **argv);
+	const char *args; /* usage after the name */
 	const char *summary;
+	int needs_config; /* load mailroom.conf first */
 };
 
 static int cmd_migrate(const struct ctl_context *ctx, int argc, char **argv);
@@ -45,9 +47,9 @@ static int cmd_config(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_help(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
-	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir"},
-	{"config", cmd_config, "", "print the effective configuration"},
-	{"help", cmd_help, "", "show this help"},
+	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
+	{"config", cmd_config, "", "print the effective configuration", 1},
+	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 
@@ -202,17 +204,18 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (cmd->run == cmd_help)
-		return cmd_help(NULL, argc - optind, argv + optind);
 
-	conf = load_config(config_path, explicit_config);
-	if (conf == NULL)
-		return EXIT_RUNTIME;
 	struct ctl_context ctx = {
-		.conf = conf,
-		.conninfo = conninfo != NULL ? conninfo : conf->ctl_database,
-		.conninfo_from_option = conninfo != NULL,
-	};
+		.conf = NULL, .conninfo = conninfo, .conninfo_from_option = conninfo != NULL};
+	conf = NULL;
+	if (cmd->needs_config) {
+		conf = load_config(config_path, explicit_config);
+		if (conf == NULL)
+			return EXIT_RUNTIME;
+		ctx.conf = conf;
+		if (ctx.conninfo == NULL)
+			ctx.conninfo = conf->ctl_database;
+	}
 	rc = cmd->run(&ctx, argc - optind, argv + optind);
 	conf_free(&conf);
 	return rc;

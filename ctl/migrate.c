@@ -42,9 +42,12 @@ static const char SQL_TRY_LOCK[] = "SELECT pg_try_advisory_lock($1::bigint)";
 static const char SQL_LOCK[] = "SELECT pg_advisory_lock($1::bigint)";
 static const char SQL_UNLOCK[] = "SELECT pg_advisory_unlock($1::bigint)";
 static const char SQL_LEDGER_EXISTS[] = "SELECT to_regclass('mailroom.schema_migrations') IS NOT NULL";
-static const char SQL_LEDGER_READ[] = "SELECT version, name, sha256 FROM mailroom.schema_migrations ORDER BY version";
+static const char SQL_LEDGER_READ[] =
+	"SELECT version, name, sha256 FROM mailroom.schema_migrations ORDER BY version";
 static const char SQL_LEDGER_ADD[] =
 	"INSERT INTO mailroom.schema_migrations (version, name, sha256) VALUES ($1::integer, $2, $3)";
+/* The ledger's shape without rows: what there is to read before the first migration created it. */
+static const char SQL_LEDGER_NONE[] = "SELECT NULL::integer, NULL::text, NULL::text WHERE false";
 static const char SQL_BEGIN[] = "BEGIN";
 static const char SQL_SETUP[] = "SELECT set_config('search_path', '', true), "
 				"set_config('client_min_messages', 'warning', true)";
@@ -56,11 +59,14 @@ static const char SQL_OWNER_CHECK[] =
 	"WITH objects (what, owner, nsp, cls, oid) AS ("
 	"  SELECT 'schema ' || quote_ident(nspname), nspowner, oid, 'pg_namespace'::regclass, oid"
 	"    FROM pg_namespace"
-	"  UNION ALL SELECT 'relation ' || oid::regclass::text, relowner, relnamespace, 'pg_class'::regclass, oid"
+	"  UNION ALL"
+	"  SELECT 'relation ' || oid::regclass::text, relowner, relnamespace, 'pg_class'::regclass, oid"
 	"    FROM pg_class"
-	"  UNION ALL SELECT 'function ' || oid::regprocedure::text, proowner, pronamespace, 'pg_proc'::regclass, oid"
+	"  UNION ALL"
+	"  SELECT 'function ' || oid::regprocedure::text, proowner, pronamespace, 'pg_proc'::regclass, oid"
 	"    FROM pg_proc"
-	"  UNION ALL SELECT 'type ' || oid::regtype::text, typowner, typnamespace, 'pg_type'::regclass, oid"
+	"  UNION ALL"
+	"  SELECT 'type ' || oid::regtype::text, typowner, typnamespace, 'pg_type'::regclass, oid"
 	"    FROM pg_type WHERE typrelid = 0 AND typcategory <> 'A')"
 	" SELECT o.what || ' is owned by ' || pg_get_userbyid(o.owner)"
 	"   FROM objects o JOIN pg_namespace n ON n.oid = o.nsp"
@@ -133,7 +139,8 @@ static int compare_version(const void *a, const void *b)
 }
 
 /* migration_set_add - append a copy of file; 0 or -1 with err filled */
-static int migration_set_add(struct migration_set *set, const char *file, long version, char *err, size_t errlen)
+static int migration_set_add(struct migration_set *set, const char *file, long version, char *err,
+			     size_t errlen)
 {
 	struct migration *grown;
 
@@ -179,8 +186,10 @@ static int migrations_list(const char *dir, struct migration_set *set, char *err
 			continue;
 		long version = migration_name_version(name);
 		if (version < 0) {
-			snprintf(err, errlen, "%s/%s: not a migration name: want NNN_name.sql (NNN from 001, name of "
-				 "letters, digits, '_' and '-')", dir, name);
+			snprintf(err, errlen,
+				 "%s/%s: not a migration name: want NNN_name.sql (NNN from 001, name of "
+				 "letters, digits, '_' and '-')",
+				 dir, name);
 			goto fail;
 		}
 		if (migration_set_add(set, name, version, err, errlen) < 0)
@@ -195,8 +204,8 @@ static int migrations_list(const char *dir, struct migration_set *set, char *err
 		qsort(set->items, set->count, sizeof(set->items[0]), compare_version);
 	for (size_t i = 1; i < set->count; i++) {
 		if (set->items[i].version == set->items[i - 1].version) {
-			snprintf(err, errlen, "%s: %s and %s have the same number", dir, set->items[i - 1].file,
-				 set->items[i].file);
+			snprintf(err, errlen, "%s: %s and %s have the same number", dir,
+				 set->items[i - 1].file, set->items[i].file);
 			return -1;
 		}
 	}
@@ -206,7 +215,7 @@ fail:
 	return -1;
 }
 
-/* migration_load - read dir/file (at most MIGRATE_FILE_MAX bytes, no NUL) into a malloc'd string and hash it */
+/* migration_load - dir/file as a malloc'd string (capped, no NUL) and its SHA-256 in hex */
 static char *migration_load(const char *dir, const char *file, char sha_hex[SHA256_HEX_LEN + 1], char *err,
 			    size_t errlen)
 {
@@ -276,7 +285,8 @@ static char *migration_load(const char *dir, const char *file, char sha_hex[SHA2
 	sodium_bin2hex(sha_hex, SHA256_HEX_LEN + 1, digest, sizeof(digest));
 	return buf;
 too_big:
-	snprintf(err, errlen, "%s: larger than %d bytes: split it into several migrations", path, MIGRATE_FILE_MAX);
+	snprintf(err, errlen, "%s: larger than %d bytes: split it into several migrations", path,
+		 MIGRATE_FILE_MAX);
 fail:
 	if (fd >= 0)
 		close(fd);
@@ -337,8 +347,7 @@ static PGresult *ledger_read(PGconn *conn, char *err, size_t errlen)
 		return NULL;
 	exists = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	/* Before the first migration there is no ledger: an empty row set stands for it. */
-	return db_query(conn, exists ? SQL_LEDGER_READ : "SELECT 1 WHERE false", 0, NULL, err, errlen);
+	return db_query(conn, exists ? SQL_LEDGER_READ : SQL_LEDGER_NONE, 0, NULL, err, errlen);
 }
 
 /* migration_find - the migration with this version, or NULL */
@@ -370,13 +379,17 @@ static int ledger_verify(const PGresult *ledger, struct migration_set *set, cons
 			return -1;
 		}
 		if (m == NULL) {
-			snprintf(err, errlen, "the database has migration %s applied, which %s does not have: "
-				 "this mailroomctl is older than the database schema", name, dir);
+			snprintf(err, errlen,
+				 "the database has migration %s applied, which %s does not have: "
+				 "this mailroomctl is older than the database schema",
+				 name, dir);
 			return -1;
 		}
 		if (strcmp(m->file, name) != 0) {
-			snprintf(err, errlen, "migration %ld was applied as %s but is now %s/%s: never rename an "
-				 "applied migration", version, name, dir, m->file);
+			snprintf(err, errlen,
+				 "migration %ld was applied as %s but is now %s/%s: never rename an "
+				 "applied migration",
+				 version, name, dir, m->file);
 			return -1;
 		}
 		sql = migration_load(dir, m->file, sha_hex, err, errlen);
@@ -384,9 +397,10 @@ static int ledger_verify(const PGresult *ledger, struct migration_set *set, cons
 			return -1;
 		free(sql);
 		if (strcmp(sha_hex, recorded) != 0) {
-			snprintf(err, errlen, "%s/%s changed after it was applied (sha256 %.12s... applied, %.12s... "
-				 "on disk): never edit an applied migration, write the change as a new one", dir,
-				 m->file, recorded, sha_hex);
+			snprintf(err, errlen,
+				 "%s/%s changed after it was applied (sha256 %.12s... applied, %.12s... "
+				 "on disk): never edit an applied migration, write the change as a new one",
+				 dir, m->file, recorded, sha_hex);
 			return -1;
 		}
 		m->applied = 1;
@@ -414,12 +428,13 @@ static int migration_apply(PGconn *conn, const char *dir, const struct migration
 	}
 
 	res = PQexec(conn, sql);
-	if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
+	if (res == NULL ||
+	    (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)) {
 		const char *pos = res != NULL ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
 		db_result_error(res, conn, why, sizeof(why));
 		if (pos != NULL)
-			snprintf(err, errlen, "%s/%s: line %ld: %s", dir, m->file, error_line(sql, strtol(pos, NULL, 10)),
-				 why);
+			snprintf(err, errlen, "%s/%s: line %ld: %s", dir, m->file,
+				 error_line(sql, strtol(pos, NULL, 10)), why);
 		else
 			snprintf(err, errlen, "%s/%s: %s", dir, m->file, why);
 		goto fail;
@@ -427,8 +442,10 @@ static int migration_apply(PGconn *conn, const char *dir, const struct migration
 	PQclear(res);
 	res = NULL;
 	if (PQtransactionStatus(conn) != PQTRANS_INTRANS) {
-		snprintf(err, errlen, "%s/%s: the file ends the transaction it runs in (COMMIT or ROLLBACK): "
-			 "its changes may be partly committed; remove them by hand", dir, m->file);
+		snprintf(err, errlen,
+			 "%s/%s: the file ends the transaction it runs in (COMMIT or ROLLBACK): "
+			 "its changes may be partly committed; remove them by hand",
+			 dir, m->file);
 		goto fail;
 	}
 
@@ -442,9 +459,10 @@ static int migration_apply(PGconn *conn, const char *dir, const struct migration
 		goto fail;
 	}
 	if (PQntuples(res) > 0) {
-		snprintf(err, errlen, "%s/%s: %s; mailroom_owner must own every object and a component role none "
-			 "(SET LOCAL ROLE mailroom_owner before creating objects)", dir, m->file,
-			 PQgetvalue(res, 0, 0));
+		snprintf(err, errlen,
+			 "%s/%s: %s; mailroom_owner must own every object and a component role none "
+			 "(SET LOCAL ROLE mailroom_owner before creating objects)",
+			 dir, m->file, PQgetvalue(res, 0, 0));
 		goto fail;
 	}
 	PQclear(res);
@@ -517,8 +535,10 @@ int migrate_run(PGconn *conn, const char *schema_dir, int dry_run, char *err, si
 	for (size_t i = 0; i < set.count; i++) {
 		const struct migration *m = &set.items[i];
 		if (!m->applied && m->version < last_applied) {
-			snprintf(err, errlen, "%s/%s is numbered below migration %ld, which is applied already: "
-				 "number new migrations after the last one", schema_dir, m->file, last_applied);
+			snprintf(err, errlen,
+				 "%s/%s is numbered below migration %ld, which is applied already: "
+				 "number new migrations after the last one",
+				 schema_dir, m->file, last_applied);
 			goto fail;
 		}
 	}

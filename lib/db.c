@@ -116,7 +116,7 @@ void db_close(PGconn **connp)
 	*connp = NULL;
 }
 
-/* db_result_error - "primary; detail; hint: ... (SQLSTATE xxxxx)" from a result, else the connection's message */
+/* db_result_error - "primary; detail; hint: ... (SQLSTATE xxxxx)", else the connection's message */
 void db_result_error(const PGresult *res, const PGconn *conn, char *err, size_t errlen)
 {
 	const char *primary = NULL, *detail = NULL, *hint = NULL, *sqlstate = NULL;
@@ -167,7 +167,8 @@ int db_result_ok(const PGresult *res, ExecStatusType want, const PGconn *conn, c
 }
 
 /* db_command - PQexecParams with text parameters; any row the statement returns is discarded */
-int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err, size_t errlen)
+int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+	       size_t errlen)
 {
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;

@@ -21,7 +21,8 @@ void db_result_error(const PGresult *res, const PGconn *conn, char *err, size_t 
 /* db_result_ok - 0 when res has status want, else -1 with err filled; does not clear res */
 int db_result_ok(const PGresult *res, ExecStatusType want, const PGconn *conn, char *err, size_t errlen);
 /* db_command - run one parameterised statement, discard its result; 0 or -1 with err filled */
-int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err, size_t errlen);
+int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+	       size_t errlen);
 /* db_query - run one parameterised query returning rows; the caller PQclear()s the result */
 PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
 		   size_t errlen);

@@ -20,7 +20,8 @@ BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mailroom_owner') THEN
 		CREATE ROLE mailroom_owner NOLOGIN;
 	END IF;
-	FOREACH component IN ARRAY ARRAY['mailroom_milter', 'mailroom_worker', 'mailroom_web', 'mailroom_auditor']
+	FOREACH component IN ARRAY
+		ARRAY['mailroom_milter', 'mailroom_worker', 'mailroom_web', 'mailroom_auditor']
 	LOOP
 		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = component) THEN
 			EXECUTE format('CREATE ROLE %I LOGIN', component);
@@ -33,14 +34,15 @@ BEGIN
 			   'mailroom_auditor')
 	   AND (rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb OR rolreplication);
 	IF offenders IS NOT NULL THEN
-		RAISE EXCEPTION 'mailroom roles with SUPERUSER, BYPASSRLS, CREATEROLE, CREATEDB or REPLICATION: %',
-				offenders
-		      USING HINT = 'mailroom roles must have none of these attributes: ALTER ROLE ... NOSUPERUSER '
-				   'NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION';
+		RAISE EXCEPTION 'mailroom roles with SUPERUSER, BYPASSRLS, CREATEROLE, CREATEDB '
+				'or REPLICATION: %', offenders
+			USING HINT = 'mailroom roles must have none of these attributes: ALTER ROLE ... '
+				     'NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB NOREPLICATION';
 	END IF;
 	IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mailroom_owner' AND rolcanlogin) THEN
 		RAISE EXCEPTION 'role mailroom_owner can log in'
-		      USING HINT = 'mailroom_owner owns the schema and must be NOLOGIN: ALTER ROLE mailroom_owner NOLOGIN';
+			USING HINT = 'mailroom_owner owns the schema and must be NOLOGIN: '
+				     'ALTER ROLE mailroom_owner NOLOGIN';
 	END IF;
 	SELECT string_agg(rolname, ', ' ORDER BY rolname) INTO offenders
 	  FROM pg_roles
@@ -48,7 +50,8 @@ BEGIN
 	   AND pg_has_role(rolname, 'mailroom_owner', 'MEMBER');
 	IF offenders IS NOT NULL THEN
 		RAISE EXCEPTION 'mailroom roles that are members of mailroom_owner: %', offenders
-		      USING HINT = 'a component role must not own or act as the owner: REVOKE mailroom_owner FROM ...';
+			USING HINT = 'a component role must not act as the owner: '
+				     'REVOKE mailroom_owner FROM ...';
 	END IF;
 
 	-- The administrator running migrations acts as mailroom_owner from here
@@ -59,13 +62,13 @@ BEGIN
 END
 $roles$;
 
--- The database: nobody but mailroom's roles connects, nobody makes
--- temporary tables, mailroom_owner may create schemas.
+-- The database: of the roles without special rights only mailroom's connect,
+-- nobody makes temporary tables, mailroom_owner may create schemas.
 DO $database$
 BEGIN
 	EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
-	EXECUTE format('GRANT CONNECT ON DATABASE %I TO mailroom_milter, mailroom_worker, '
-				  'mailroom_web, mailroom_auditor', current_database());
+	EXECUTE format('GRANT CONNECT ON DATABASE %I TO mailroom_milter, mailroom_worker, mailroom_web, '
+		       'mailroom_auditor', current_database());
 	EXECUTE format('GRANT CREATE ON DATABASE %I TO mailroom_owner', current_database());
 END
 $database$;
@@ -92,8 +95,8 @@ CREATE TABLE mailroom.schema_migrations (
 COMMENT ON TABLE mailroom.schema_migrations IS 'migrations applied by mailroomctl migrate, one row each';
 
 -- One row per message the milter recorded. The milter's ingest streams rows
--- into these columns in this order with binary COPY: change them only
--- together with milter/ingest.c.
+-- into these columns with binary COPY (milter/ingest.c), which fixes each
+-- column's name and type: a change here goes together with a change there.
 CREATE TABLE mailroom.messages (
 	id                 uuid PRIMARY KEY,
 	received_at        timestamptz NOT NULL,
@@ -124,21 +127,27 @@ CREATE INDEX messages_queue_id_idx ON mailroom.messages (queue_id);
 CREATE INDEX messages_message_id_idx ON mailroom.messages (message_id);
 
 COMMENT ON TABLE mailroom.messages IS 'every message the gateway recorded, as Postfix queued it';
-COMMENT ON COLUMN mailroom.messages.id IS 'the X-Mailroom-Id the milter gave the message; the ingest idempotency key';
+COMMENT ON COLUMN mailroom.messages.id IS
+	'the X-Mailroom-Id the milter gave the message; the ingest idempotency key';
 COMMENT ON COLUMN mailroom.messages.received_at IS 'when the gateway received the message';
 COMMENT ON COLUMN mailroom.messages.gateway IS 'name of the gateway (milter.gateway_name) that recorded it';
 COMMENT ON COLUMN mailroom.messages.direction IS 'inbound, outbound or internal, as the milter decided';
-COMMENT ON COLUMN mailroom.messages.record_policy IS 'full: raw is the whole message; metadata: raw is the header section only, or NULL';
-COMMENT ON COLUMN mailroom.messages.queue_id IS 'Postfix queue id ({i} macro); unique only per gateway and over time';
+COMMENT ON COLUMN mailroom.messages.record_policy IS
+	'full: raw is the whole message; metadata: raw is the header section only, or NULL';
+COMMENT ON COLUMN mailroom.messages.queue_id IS
+	'Postfix queue id ({i} macro); unique only per gateway and over time';
 COMMENT ON COLUMN mailroom.messages.client_addr IS 'SMTP client address; NULL for locally submitted mail';
 COMMENT ON COLUMN mailroom.messages.client_name IS 'SMTP client host name as Postfix verified it';
 COMMENT ON COLUMN mailroom.messages.helo IS 'HELO/EHLO argument';
 COMMENT ON COLUMN mailroom.messages.daemon_name IS 'Postfix {daemon_name} macro of the receiving service';
 COMMENT ON COLUMN mailroom.messages.auth_user IS 'SASL login name when the client authenticated';
-COMMENT ON COLUMN mailroom.messages.envelope_from IS 'MAIL FROM address without <>, empty for the null sender';
-COMMENT ON COLUMN mailroom.messages.envelope_from_args IS 'ESMTP parameters of MAIL FROM, space-separated, empty when none';
+COMMENT ON COLUMN mailroom.messages.envelope_from IS
+	'MAIL FROM address without <>, empty for the null sender';
+COMMENT ON COLUMN mailroom.messages.envelope_from_args IS
+	'ESMTP parameters of MAIL FROM, space-separated, empty when none';
 COMMENT ON COLUMN mailroom.messages.envelope_to IS 'RCPT TO addresses without <>, in the order given';
-COMMENT ON COLUMN mailroom.messages.envelope_to_args IS 'ESMTP parameters of each RCPT TO (empty when none), same order and count as envelope_to';
+COMMENT ON COLUMN mailroom.messages.envelope_to_args IS
+	'ESMTP parameters of each RCPT TO (empty when none), same order and count as envelope_to';
 COMMENT ON COLUMN mailroom.messages.message_id IS 'Message-ID header as received; not unique, never a key';
 COMMENT ON COLUMN mailroom.messages.subject IS 'Subject header as received';
 COMMENT ON COLUMN mailroom.messages.size_bytes IS 'size of the whole message in bytes';
@@ -170,13 +179,19 @@ SELECT m.id,
 COMMENT ON VIEW auditor.messages IS 'every message the gateways recorded, one row each';
 COMMENT ON COLUMN auditor.messages.id IS 'mailroom id of the message, also in its X-Mailroom-Id header';
 COMMENT ON COLUMN auditor.messages.received_at IS 'when the gateway accepted the message';
-COMMENT ON COLUMN auditor.messages.gateway IS 'name of the gateway that recorded it; queue_id is unique only within one gateway';
+COMMENT ON COLUMN auditor.messages.gateway IS
+	'name of the gateway that recorded it; queue_id is unique only within one gateway';
 COMMENT ON COLUMN auditor.messages.direction IS 'inbound, outbound or internal';
-COMMENT ON COLUMN auditor.messages.queue_id IS 'Postfix queue id, as in the mail log of that gateway; NULL when Postfix gave none';
-COMMENT ON COLUMN auditor.messages.envelope_from IS 'envelope sender (MAIL FROM) without <>; empty for the null sender of bounces';
-COMMENT ON COLUMN auditor.messages.envelope_to IS 'envelope recipients (RCPT TO) without <>, in the order given';
-COMMENT ON COLUMN auditor.messages.client_addr IS 'IP address of the SMTP client; NULL for locally submitted mail';
-COMMENT ON COLUMN auditor.messages.message_id IS 'Message-ID header as received; may be missing or shared by several messages';
+COMMENT ON COLUMN auditor.messages.queue_id IS
+	'Postfix queue id, as in the mail log of that gateway; NULL when Postfix gave none';
+COMMENT ON COLUMN auditor.messages.envelope_from IS
+	'envelope sender (MAIL FROM) without <>; empty for the null sender of bounces';
+COMMENT ON COLUMN auditor.messages.envelope_to IS
+	'envelope recipients (RCPT TO) without <>, in the order given';
+COMMENT ON COLUMN auditor.messages.client_addr IS
+	'IP address of the SMTP client; NULL for locally submitted mail';
+COMMENT ON COLUMN auditor.messages.message_id IS
+	'Message-ID header as received; may be missing or shared by several messages';
 COMMENT ON COLUMN auditor.messages.subject IS 'Subject header as received (not decoded)';
 COMMENT ON COLUMN auditor.messages.size_bytes IS 'size of the message in bytes as queued';
 COMMENT ON COLUMN auditor.messages.sha256 IS 'SHA-256 of the message as queued, 64 lowercase hex digits';
