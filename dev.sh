@@ -52,7 +52,7 @@ CONFIGURE_STAMP=$ROOT/.configure.stamp
 
 umask 022
 
-# --- small helpers ----------------------------------------------------------------
+# --- small helpers ------------------------------------------------------------
 
 say()  { printf '==> %s\n' "$*"; }
 warn() { printf 'dev.sh: warning: %s\n' "$*" >&2; }
@@ -92,8 +92,8 @@ render() {
     expr+=(-e "s|@${name}@|${value}|g")
   done
   sed "${expr[@]}" "$template" >"$out.tmp"
-  if grep -q '@[A-Z_]*@' "$out.tmp"; then
-    die "$template: placeholder left unfilled: $(grep -o '@[A-Z_]*@' "$out.tmp" | head -1)"
+  if grep -q '@[A-Z_]\+@' "$out.tmp"; then
+    die "$template: placeholder left unfilled: $(grep -o '@[A-Z_]\+@' "$out.tmp" | head -1)"
   fi
   mv "$out.tmp" "$out"
 }
@@ -101,7 +101,7 @@ render() {
 # Is something other than us listening on this loopback port?
 port_busy() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
-# --- 1. packages -------------------------------------------------------------------
+# --- packages -----------------------------------------------------------------
 
 install_packages() {
   local missing=() pkg
@@ -119,7 +119,7 @@ install_packages() {
   # is left alone: our instance has its own queue, config and ports.
 }
 
-# --- 2. build ------------------------------------------------------------------------
+# --- build --------------------------------------------------------------------
 
 build() {
   local flags="--enable-werror"
@@ -153,9 +153,9 @@ build() {
   as_owner make -j"$(nproc)"
 }
 
-# --- 3. the state folder and accounts ------------------------------------------------
+# --- accounts and the state folder --------------------------------------------
 
-# The milter runs as "mailroom" after binding its socket, and virtual(8)
+# The milter runs as "mailroom" after binding its socket, and Postfix
 # writes the Maildirs as this account.
 ensure_account() {
   if ! getent passwd mailroom >/dev/null; then
@@ -165,16 +165,18 @@ ensure_account() {
   fi
 }
 
-prepare_run_dir() {
+# PostgreSQL, Postfix and the milter run as their own accounts and must
+# reach files below the checkout.
+check_traversable() {
   local user
-  # PostgreSQL, Postfix and the milter run as their own accounts and must
-  # reach files below the checkout.
   for user in postgres postfix mailroom; do
     if ! runuser -u "$user" -- test -x "$ROOT"; then
       die "user '$user' cannot enter $ROOT. Every directory above the checkout must be world-traversable (o+x): clone mailroom somewhere like /srv or /opt instead of a private home directory."
     fi
   done
+}
 
+prepare_run_dir() {
   install -d -m 0755 "$RUN" "$LOGDIR"
   # Sanitizer reports are written by the milter after it dropped to mailroom.
   install -d -o mailroom -g mailroom -m 0755 "$ASAN_DIR"
@@ -184,7 +186,7 @@ prepare_run_dir() {
   install -d -o mailroom -g mailroom -m 0755 "$MAILDIR"
 }
 
-# --- 4. PostgreSQL ------------------------------------------------------------------
+# --- PostgreSQL ---------------------------------------------------------------
 
 pg_running() {
   [[ -s $PGDATA_DIR/PG_VERSION ]] && as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1
@@ -277,15 +279,12 @@ pg_create_db() {
 }
 
 migrate() {
-  if [[ ! -x $CTL_BIN ]]; then
-    warn "$CTL_BIN not built: migrations NOT applied"
-    return 0
-  fi
+  [[ -x $CTL_BIN ]] || die "$CTL_BIN was not built"
   say "applying migrations from schema/"
   "$CTL_BIN" -c "$CONF" migrate
 }
 
-# --- 6. mailroom.conf ----------------------------------------------------------------
+# --- mailroom.conf ------------------------------------------------------------
 
 write_mailroom_conf() {
   cat >"$CONF.tmp" <<EOF
@@ -320,7 +319,7 @@ EOF
   mv "$CONF.tmp" "$CONF"
 }
 
-# --- 7. mailroom-milter ---------------------------------------------------------------
+# --- mailroom-milter ----------------------------------------------------------
 
 milter_pid() {
   local pid cmdline
@@ -333,7 +332,7 @@ milter_pid() {
 }
 
 milter_start() {
-  local out i
+  local out i pid
   if [[ ! -x $MILTER_BIN ]]; then
     die "$MILTER_BIN was not built"
   fi
@@ -351,11 +350,12 @@ milter_start() {
   ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:log_path=$ASAN_DIR/asan" \
   UBSAN_OPTIONS="print_stacktrace=1:log_path=$ASAN_DIR/ubsan" \
     setsid "$MILTER_BIN" -c "$CONF" -f </dev/null >>"$LOGDIR/milter.log" 2>&1 &
-  echo $! >"$MILTER_PID"
+  pid=$!
+  echo "$pid" >"$MILTER_PID"
 
   for ((i = 0; i < 300; i++)); do
     [[ -S $MILTER_SOCK ]] && break
-    if ! milter_pid >/dev/null; then
+    if ! kill -0 "$pid" 2>/dev/null; then
       tail -n 20 "$LOGDIR/milter.log" >&2
       die "mailroom-milter exited during start-up"
     fi
@@ -388,7 +388,7 @@ milter_stop() {
   rm -f "$MILTER_PID"
 }
 
-# --- 8. Postfix instance ------------------------------------------------------------
+# --- Postfix instance ---------------------------------------------------------
 
 postfix_running() {
   [[ -f $PF_CONF/main.cf ]] && postfix -c "$PF_CONF" status >/dev/null 2>&1
@@ -456,7 +456,7 @@ postfix_wait_queue() {
   return 1
 }
 
-# --- 9. demo mail --------------------------------------------------------------------
+# --- demo mail ----------------------------------------------------------------
 
 send_demo_mail() {
   local file dir from to server
@@ -497,11 +497,12 @@ Stop everything:   ./dev.sh down
 EOF
 }
 
-# --- commands ------------------------------------------------------------------------
+# --- commands -----------------------------------------------------------------
 
 cmd_up() {
   install_packages
   ensure_account
+  check_traversable
   build
   prepare_run_dir
   write_mailroom_conf
@@ -514,8 +515,8 @@ cmd_up() {
   postfix_start
   if [[ ${MAILROOM_DEMO:-1} != 0 ]]; then
     send_demo_mail
-    print_next_steps
   fi
+  print_next_steps
 }
 
 cmd_down() {
@@ -585,6 +586,9 @@ cmd_test() {
     show_test_log
   fi
 
+  if ! compgen -G "$ROOT/tests/integration/*.sh" >/dev/null; then
+    warn "no integration tests in tests/integration/"
+  fi
   say "integration tests on a fresh stack"
   cmd_down
   rm -rf "$RUN"
@@ -635,6 +639,9 @@ usage() {
 
 main() {
   local cmd=${1:-}
+  # Accounts we run commands as (postgres, postfix) may not be able to
+  # enter the caller's directory; the checkout they can.
+  cd "$ROOT"
   case "$cmd" in
     up) need_root "$@"; cmd_up ;;
     down) need_root "$@"; cmd_down ;;
