@@ -2,6 +2,7 @@
 #include "ingest.h"
 
 #include <arpa/inet.h>
+#include <gmime/gmime.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -163,7 +164,9 @@ static void cb_inet(struct cbuf *b, const char *addr)
 	}
 }
 
-/* encode_row - every column but raw, whose length header ends the buffer */
+/* encode_row - every column but raw, whose length header ends the buffer.
+ * The subject is stored decoded (RFC 2047, any charset to UTF-8) for people
+ * reading auditor.messages; the raw bytes keep it as it was sent. */
 static void encode_row(struct cbuf *b, const struct record *r)
 {
 	uint8_t id[16];
@@ -187,7 +190,9 @@ static void encode_row(struct cbuf *b, const struct record *r)
 	cb_text_array(b, r->rcpt, r->n_rcpt, 2048);
 	cb_text_array(b, r->rcpt_args, r->n_rcpt, 4096);
 	cb_text(b, r->message_id, 998);
-	cb_text(b, r->subject, 2048);
+	char *subject = r->subject ? g_mime_utils_header_decode_text(NULL, r->subject) : NULL;
+	cb_text(b, subject ? subject : r->subject, 2048);
+	g_free(subject);
 	cb_i32(b, 8);
 	cb_i64(b, (int64_t)r->size);
 	cb_i32(b, 32);
@@ -480,6 +485,7 @@ struct ingest *ingest_start(struct spool *spool, const char *conninfo, const str
 	}
 	ing->spool = spool;
 	ing->set = *set;
+	g_mime_init(); /* header decoding; the SMTP path never uses GMime */
 	pthread_mutex_init(&ing->lock, NULL);
 	pthread_cond_init(&ing->wake, NULL);
 	if (pthread_create(&ing->thread, NULL, ingest_main, ing) != 0) {

@@ -181,9 +181,13 @@ static void apply_headers(SMFICTX *ctx, struct msg *m)
 	for (size_t i = m->n_strip; i-- > 0;)
 		if (smfi_chgheader(ctx, m->strip[i].name, m->strip[i].index, NULL) != MI_SUCCESS)
 			log_warnx("could not remove header %s #%d", m->strip[i].name, m->strip[i].index);
-	if (msg_recorded(m) && smfi_addheader(ctx, "X-Mailroom-Id", m->rec.id) != MI_SUCCESS)
+	/* With SMFIP_HDR_LEADSPC the value carries its own leading space. */
+	char value[UUID_TEXT_LEN + 2];
+	snprintf(value, sizeof(value), " %s", m->rec.id);
+	if (msg_recorded(m) && smfi_addheader(ctx, "X-Mailroom-Id", value) != MI_SUCCESS)
 		log_warnx("could not add X-Mailroom-Id to %s", m->rec.id);
-	if (smfi_addheader(ctx, "X-Mailroom-Direction", (char *)direction_name(m->dir)) != MI_SUCCESS)
+	snprintf(value, sizeof(value), " %s", direction_name(m->dir));
+	if (smfi_addheader(ctx, "X-Mailroom-Direction", value) != MI_SUCCESS)
 		log_warnx("could not add X-Mailroom-Direction");
 }
 

@@ -149,7 +149,7 @@ COMMENT ON COLUMN mailroom.messages.envelope_to IS 'RCPT TO addresses without <>
 COMMENT ON COLUMN mailroom.messages.envelope_to_args IS
 	'ESMTP parameters of each RCPT TO (empty when none), same order and count as envelope_to';
 COMMENT ON COLUMN mailroom.messages.message_id IS 'Message-ID header as received; not unique, never a key';
-COMMENT ON COLUMN mailroom.messages.subject IS 'Subject header as received';
+COMMENT ON COLUMN mailroom.messages.subject IS 'Subject header, RFC 2047 decoded to UTF-8 (raw keeps it as sent)';
 COMMENT ON COLUMN mailroom.messages.size_bytes IS 'size of the whole message in bytes';
 COMMENT ON COLUMN mailroom.messages.sha256 IS 'SHA-256 of the whole message as queued (32 bytes)';
 COMMENT ON COLUMN mailroom.messages.raw IS 'the stored bytes, byte-exact: see record_policy';
@@ -192,7 +192,7 @@ COMMENT ON COLUMN auditor.messages.client_addr IS
 	'IP address of the SMTP client; NULL for locally submitted mail';
 COMMENT ON COLUMN auditor.messages.message_id IS
 	'Message-ID header as received; may be missing or shared by several messages';
-COMMENT ON COLUMN auditor.messages.subject IS 'Subject header as received (not decoded)';
+COMMENT ON COLUMN auditor.messages.subject IS 'Subject header, RFC 2047 decoded to UTF-8';
 COMMENT ON COLUMN auditor.messages.size_bytes IS 'size of the message in bytes as queued';
 COMMENT ON COLUMN auditor.messages.sha256 IS 'SHA-256 of the message as queued, 64 lowercase hex digits';
 
