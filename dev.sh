@@ -9,7 +9,8 @@
 #   ./dev.sh down     stop everything (state in .run/ is kept)
 #   ./dev.sh env      print export lines: eval "$(./dev.sh env)"
 #   ./dev.sh status   show what runs
-#   ./dev.sh test     sanitizer build, unit tests, fresh stack, integration tests
+#   ./dev.sh test     sanitizer build, unit tests, fresh stack, integration tests,
+#                     a short fuzzing run of every parser
 #   ./dev.sh start|stop pg|milter|postfix   one part only (for tests)
 #
 # Environment: MAILROOM_SANITIZE=1 builds with ASan/UBSan (test sets it);
@@ -20,7 +21,7 @@ set -euo pipefail
 PACKAGES="build-essential autoconf automake libtool pkg-config libmilter-dev
 libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev
 libgmime-3.0-dev libjansson-dev postgresql postfix miltertest swaks python3
-libclang-rt-14-dev"
+libclang-rt-14-dev clang"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 RUN=$ROOT/.run
@@ -603,6 +604,12 @@ cmd_test() {
     failed+=("starting the stack")
   fi
   cmd_down
+
+  # Every parser of outside input gets a short, bounded libFuzzer run.
+  say "fuzzing the parsers (${FUZZ_SECONDS:-20}s each)"
+  if ! "$ROOT/fuzz/run.sh"; then
+    failed+=("fuzzing")
+  fi
 
   # The milter runs under ASan/UBSan; any report is a failure.
   for report in "$ASAN_DIR"/*; do

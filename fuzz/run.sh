@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# fuzz/run.sh - build the libFuzzer targets with clang and run each for a
+# bounded time (FUZZ_SECONDS, default 20). Exit 1 when a target crashes,
+# leaks or trips a sanitizer; its reproducer is left in .run/fuzz/.
+#
+#   fuzz/run.sh [target...]      targets: record conf (default: all)
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+OUT=$ROOT/.run/fuzz
+SECONDS_EACH=${FUZZ_SECONDS:-20}
+CLANG=${CLANG:-clang}
+command -v "$CLANG" >/dev/null || { echo "fuzz/run.sh: clang not found (apt-get install clang)" >&2; exit 1; }
+mkdir -p "$OUT"
+
+CFLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+	-I"$ROOT/lib" $(pkg-config --cflags libconfig libsodium))
+declare -A SOURCES=(
+	[record]="fuzz/fuzz-record.c lib/record.c lib/uuid.c"
+	[conf]="fuzz/fuzz-conf.c lib/conf.c lib/netaddr.c"
+)
+declare -A LIBS=(
+	[record]="$(pkg-config --libs libsodium)"
+	[conf]="$(pkg-config --libs libconfig)"
+)
+
+targets=("$@")
+[[ ${#targets[@]} -gt 0 ]] || targets=(record conf)
+status=0
+for t in "${targets[@]}"; do
+	[[ -n ${SOURCES[$t]:-} ]] || { echo "fuzz/run.sh: no target $t" >&2; exit 2; }
+	bin=$OUT/fuzz-$t
+	srcs=()
+	for s in ${SOURCES[$t]}; do srcs+=("$ROOT/$s"); done
+	# shellcheck disable=SC2086
+	"$CLANG" "${CFLAGS[@]}" "${srcs[@]}" -o "$bin" ${LIBS[$t]}
+	corpus=$OUT/corpus-$t
+	mkdir -p "$corpus"
+	echo "fuzz: $t for ${SECONDS_EACH}s"
+	if ! (cd "$OUT" && LSAN_OPTIONS=suppressions=$ROOT/fuzz/lsan.supp "$bin" -max_total_time="$SECONDS_EACH" -rss_limit_mb=1024 -max_len=65536 \
+		-artifact_prefix="$OUT/crash-$t-" "$corpus" "$ROOT/fuzz/seeds/$t" >"$OUT/$t.log" 2>&1); then
+		echo "fuzz: $t FAILED, see $OUT/$t.log" >&2
+		tail -30 "$OUT/$t.log" >&2
+		status=1
+	else
+		grep -E '^Done|stat::number_of_executed_units' "$OUT/$t.log" | tail -1 || true
+	fi
+done
+exit $status
