@@ -236,7 +236,7 @@ static void emit_value(struct msg *m, const char *v)
 /* capture - keep a header's value for the trailer: unfolded, trimmed, capped */
 static void capture(char **field, const char *value)
 {
-	char buf[MSG_HEADER_CAPTURE_MAX + 1];
+	char buf[MSG_HEADER_CAPTURE_MAX + 1] = "";
 	size_t o = 0;
 	while (*value == ' ' || *value == '\t')
 		value++;
