@@ -73,8 +73,8 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 			       unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
 			       unsigned long *pf3)
 {
-	/* Actions: add our headers, change (delete) forged ones. */
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS);
+	/* Actions: add our headers, change (delete) forged ones, name our macros. */
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
 	/* Steps: skip what we never look at; no replies where we always continue. */
 	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN |
 			     SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
@@ -86,9 +86,15 @@ static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
-	smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr} {client_name}");
-	smfi_setsymlist(ctx, SMFIM_ENVFROM, "{auth_authen} {daemon_name}");
-	smfi_setsymlist(ctx, SMFIM_EOM, "i");
+	/* Ask for the macros we read, in the stages where they are right:
+	 * never {daemon_name} at end of message, where cleanup(8) answers
+	 * with its own name. Without SETSYMLIST the MTA's settings apply
+	 * (docs/postfix.md lists them). */
+	if ((*pf0 & SMFIF_SETSYMLIST) &&
+	    (smfi_setsymlist(ctx, SMFIM_CONNECT, "{daemon_name} {client_addr} {client_name}") != MI_SUCCESS ||
+	     smfi_setsymlist(ctx, SMFIM_ENVFROM, "i {auth_authen} {daemon_name}") != MI_SUCCESS ||
+	     smfi_setsymlist(ctx, SMFIM_EOM, "i") != MI_SUCCESS))
+		log_warnx("could not request the macros; relying on the MTA's milter_*_macros");
 	return SMFIS_CONTINUE;
 }
 
@@ -238,7 +244,7 @@ static sfsistat glue_close(SMFICTX *ctx)
 static struct smfiDesc glue_desc = {
     .xxfi_name = "mailroom",
     .xxfi_version = SMFI_VERSION,
-    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
     .xxfi_connect = glue_connect,
     .xxfi_helo = glue_helo,
     .xxfi_envfrom = glue_envfrom,
