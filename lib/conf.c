@@ -62,6 +62,13 @@ static const struct conf_key conf_keys[] = {
     INT("milter.ingest.poll_ms", ingest_poll_ms, 1000, 10, 60000),
     INT("milter.ingest.backoff_max_ms", ingest_backoff_max_ms, 30000, 100, 600000),
 
+    STR("worker.database", worker_database, "dbname=mailroom user=mailroom_worker"),
+    STR("worker.name", worker_name, ""),
+    INT("worker.batch", worker_batch, 50, 1, 1000),
+    INT("worker.poll_ms", worker_poll_ms, 5000, 100, 600000),
+    INT("worker.max_attempts", worker_max_attempts, 5, 1, 100),
+    INT("worker.thread_window_days", worker_thread_window_days, 30, 1, 3650),
+
     STR("ctl.database", ctl_database, "dbname=mailroom"),
     STR("ctl.schema_dir", ctl_schema_dir, MAILROOM_SCHEMADIR),
 };

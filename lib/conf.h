@@ -45,6 +45,14 @@ struct mailroom_conf {
 	long long ingest_poll_ms;
 	long long ingest_backoff_max_ms;
 
+	/* worker */
+	char *worker_database;
+	char *worker_name;
+	long long worker_batch;
+	long long worker_poll_ms;
+	long long worker_max_attempts;
+	long long worker_thread_window_days;
+
 	/* mailroomctl */
 	char *ctl_database;
 	char *ctl_schema_dir;

@@ -85,3 +85,34 @@ char *utf8_sanitize(const char *in, size_t len, size_t max_in)
 	out[o] = '\0';
 	return out;
 }
+
+char *utf8_sanitize_text(const char *in, size_t len, size_t max_out)
+{
+	size_t cap = len < max_out / 3 ? len * 3 : max_out;
+	char *out = malloc(cap + 1);
+	if (out == NULL)
+		return NULL;
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0;
+	for (size_t i = 0; i < len;) {
+		size_t n = seq_len(p + i, len - i), step = n;
+		const char *put = (const char *)p + i;
+		if (n == 0) {
+			put = "\xef\xbf\xbd";
+			n = 3;
+			step = 1;
+		} else if (p[i] == '\r') {
+			put = "\n";
+			step = i + 1 < len && p[i + 1] == '\n' ? 2 : 1;
+		} else if (n == 1 && (p[i] < 0x20 || p[i] == 0x7f) && p[i] != '\t' && p[i] != '\n') {
+			put = " ";
+		}
+		if (o + n > cap)
+			break;
+		memcpy(out + o, put, n);
+		o += n;
+		i += step;
+	}
+	out[o] = '\0';
+	return out;
+}

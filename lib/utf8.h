@@ -9,6 +9,11 @@
  * U+FFFD, each control a space. At most max_out bytes of input are kept.
  * Returns malloc'd memory; NULL only when out of memory. */
 char *utf8_sanitize(const char *in, size_t len, size_t max_in);
+/* utf8_sanitize_text - the same for multi-line text: LF and tab stay, CR LF
+ * and a lone CR become LF, other C0 controls and DEL a space, each bad byte
+ * U+FFFD. The result holds at most max_out bytes before its NUL, cut at a
+ * character boundary. Returns malloc'd memory; NULL only when out of memory. */
+char *utf8_sanitize_text(const char *in, size_t len, size_t max_out);
 /* utf8_valid - is in[0..len) well-formed UTF-8 (no overlongs, surrogates)? */
 int utf8_valid(const char *in, size_t len);
 

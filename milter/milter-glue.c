@@ -112,12 +112,28 @@ static const char *addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return NULL;
 }
 
+/* is_local_submission - the port-0 "connection" of non-SMTP mail */
+static int is_local_submission(const struct sockaddr *sa)
+{
+	if (sa != NULL && sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)->sin_port == 0;
+	if (sa != NULL && sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port == 0;
+	return 0;
+}
+
 static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char buf[INET6_ADDRSTRLEN];
 	const char *addr = addr_text(hostaddr, buf, sizeof(buf));
 	if (addr == NULL)
 		addr = smfi_getsymval(ctx, "{client_addr}");
+	/* Postfix presents locally submitted mail (sendmail, pickup) as a
+	 * connection from localhost, 127.0.0.1, port 0: no client at all. */
+	if (is_local_submission(hostaddr)) {
+		addr = NULL;
+		hostname = NULL;
+	}
 	struct glue_ctx *g = calloc(1, sizeof(*g));
 	if (g == NULL || (g->conn = msg_conn_new(hostname, addr)) == NULL) {
 		free(g);
@@ -130,7 +146,8 @@ static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 static sfsistat glue_helo(SMFICTX *ctx, char *helo)
 {
 	struct glue_ctx *g = ctx_of(ctx);
-	if (g != NULL)
+	/* Local submission has no client, so no HELO either (Postfix says "localhost"). */
+	if (g != NULL && g->conn->client_addr != NULL)
 		msg_conn_helo(g->conn, helo);
 	return SMFIS_CONTINUE;
 }

@@ -150,11 +150,19 @@ int main(int argc, char **argv)
 	if (sodium_init() < 0)
 		log_fatalx("libsodium cannot initialise");
 
-	/* Signals: SIGUSR1 for our reload thread, SIGPIPE never kills us. */
+	/* Signals: SIGUSR1 for our reload thread, SIGPIPE never kills us.
+	 * SIGHUP, SIGTERM and SIGINT are blocked here, before any thread
+	 * starts, so that every thread inherits the mask: libmilter's signal
+	 * thread sigwaits for them, and a thread of ours that left them
+	 * unblocked would be killed by them, skipping the drain. */
 	static sigset_t reload_set;
 	sigemptyset(&reload_set);
 	sigaddset(&reload_set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &reload_set, NULL);
+	sigset_t blocked = reload_set;
+	sigaddset(&blocked, SIGHUP);
+	sigaddset(&blocked, SIGTERM);
+	sigaddset(&blocked, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &blocked, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (glue_listen(conf->milter_socket, conf->milter_socket_group, (int)conf->milter_timeout, err,

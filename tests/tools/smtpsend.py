@@ -74,6 +74,14 @@ def send_all(args, messages, out, lock):
                 conn = None
             if result[0] == 250 or attempt == args.retries or (result[0] >= 500):
                 break
+            # Retry in a new session, as an MTA would: after a failure of its
+            # milter Postfix refuses every further command of the session.
+            if conn is not None:
+                try:
+                    conn.quit()
+                except Exception:
+                    pass
+                conn = None
             time.sleep(args.retry_wait)
         with lock:
             out.write("%s\t%d\t%s\n" % (label, result[0], result[1].replace("\n", " ")))
