@@ -11,7 +11,7 @@
 #   ./dev.sh status   show what runs
 #   ./dev.sh test     sanitizer build, unit tests, fresh stack, integration tests,
 #                     a short fuzzing run of every parser
-#   ./dev.sh start|stop pg|milter|postfix   one part only (for tests)
+#   ./dev.sh start|stop pg|milter|worker|postfix   one part only (for tests)
 #
 # Environment: MAILROOM_SANITIZE=1 builds with ASan/UBSan (test sets it);
 # MAILROOM_DEMO=0 makes `up` skip the demo mail.
@@ -39,6 +39,8 @@ CTL_BIN=$ROOT/ctl/mailroomctl
 MILTER_DIR=$RUN/milter
 MILTER_SOCK=$MILTER_DIR/milter.sock
 MILTER_PID=$RUN/milter.pid
+WORKER_BIN=$ROOT/worker/mailroom-worker
+WORKER_PID=$RUN/worker.pid
 SPOOL_DIR=$RUN/spool
 
 PF_CONF=$RUN/postfix/etc
@@ -312,6 +314,11 @@ milter = {
   database = "host=$PG_SOCKDIR port=$PG_PORT dbname=mailroom user=mailroom_milter";
 };
 
+worker = {
+  database = "host=$PG_SOCKDIR port=$PG_PORT dbname=mailroom user=mailroom_worker";
+  poll_ms = 2000;
+};
+
 ctl = {
   database = "host=$PG_SOCKDIR port=$PG_PORT dbname=mailroom user=postgres";
   schema_dir = "$ROOT/schema";
@@ -502,6 +509,50 @@ EOF
 
 # --- commands -----------------------------------------------------------------
 
+worker_pid() {
+  local pid cmdline
+  [[ -s $WORKER_PID ]] || return 1
+  pid=$(<"$WORKER_PID")
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *mailroom-worker* ]] || return 1
+  echo "$pid"
+}
+
+# The worker needs no privileges at all: it runs as "mailroom" from the start.
+worker_start() {
+  local pid
+  [[ -x $WORKER_BIN ]] || die "$WORKER_BIN was not built"
+  worker_stop
+  say "starting mailroom-worker (log $LOGDIR/worker.log)"
+  printf '\n--- dev.sh: start %s ---\n' "$(date -u +%FT%TZ)" >>"$LOGDIR/worker.log"
+  chown mailroom "$LOGDIR/worker.log" 2>/dev/null || true
+  ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:log_path=$ASAN_DIR/asan" \
+  UBSAN_OPTIONS="print_stacktrace=1:log_path=$ASAN_DIR/ubsan" \
+    setsid runuser -u mailroom -- "$WORKER_BIN" -c "$CONF" -f </dev/null >>"$LOGDIR/worker.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$WORKER_PID"
+  sleep 0.3
+  if ! kill -0 "$pid" 2>/dev/null; then
+    tail -n 20 "$LOGDIR/worker.log" >&2
+    die "mailroom-worker exited during start-up"
+  fi
+}
+
+worker_stop() {
+  local pid i
+  if pid=$(worker_pid); then
+    say "stopping mailroom-worker (pid $pid)"
+    # runuser passes the signal on to the worker, which finishes its batch.
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$WORKER_PID"
+}
+
 cmd_up() {
   install_packages
   ensure_account
@@ -514,6 +565,7 @@ cmd_up() {
   pg_create_db
   migrate
   milter_start
+  worker_start
   postfix_configure
   postfix_start
   if [[ ${MAILROOM_DEMO:-1} != 0 ]]; then
@@ -527,6 +579,7 @@ cmd_down() {
   # PostgreSQL, which goes last.
   postfix_stop
   milter_stop
+  worker_stop
   pg_stop
 }
 
@@ -553,6 +606,11 @@ cmd_status() {
     echo "mailroom-milter  running  pid $pid, socket $MILTER_SOCK"
   else
     echo "mailroom-milter  stopped"
+  fi
+  if pid=$(worker_pid); then
+    echo "mailroom-worker  running  pid $pid"
+  else
+    echo "mailroom-worker  stopped"
   fi
   if postfix_running; then
     n=$(find "$PF_QUEUE"/{incoming,active,deferred,hold,maildrop} -type f 2>/dev/null | wc -l)
@@ -636,9 +694,11 @@ cmd_part() {
     stop:pg) pg_stop ;;
     start:milter) milter_start ;;
     stop:milter) milter_stop ;;
+    start:worker) worker_start ;;
+    stop:worker) worker_stop ;;
     start:postfix) postfix_start ;;
     stop:postfix) postfix_stop ;;
-    *) die "usage: ./dev.sh start|stop pg|milter|postfix" ;;
+    *) die "usage: ./dev.sh start|stop pg|milter|worker|postfix" ;;
   esac
 }
 

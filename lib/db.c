@@ -10,6 +10,7 @@
 #include "db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* fold_line - append src to dst as one line: line breaks become "; ", quoted text optionally hidden */
@@ -193,4 +194,36 @@ PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const
 		return NULL;
 	}
 	return res;
+}
+
+/* db_array_literal - quote every item: the literal is a parameter value, never SQL text */
+char *db_array_literal(const char *const *items, size_t n)
+{
+	size_t cap = 3;
+	for (size_t i = 0; i < n; i++)
+		cap += items[i] ? 2 * strlen(items[i]) + 3 : 5;
+	char *out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	out[o++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			out[o++] = ',';
+		if (items[i] == NULL) {
+			memcpy(out + o, "NULL", 4);
+			o += 4;
+			continue;
+		}
+		out[o++] = '"';
+		for (const char *v = items[i]; *v; v++) {
+			if (*v == '"' || *v == '\\')
+				out[o++] = '\\';
+			out[o++] = *v;
+		}
+		out[o++] = '"';
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	return out;
 }

@@ -27,4 +27,9 @@ int db_command(PGconn *conn, const char *sql, int nparams, const char *const *pa
 PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
 		   size_t errlen);
 
+/* db_array_literal - a PostgreSQL array literal {"a","b"} of items, each
+ * quoted and escaped, for a text[] parameter ($1::text[]); malloc'd, NULL
+ * when out of memory. NULL items become NULL elements. */
+char *db_array_literal(const char *const *items, size_t n);
+
 #endif
