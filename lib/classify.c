@@ -11,20 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DOMAIN_MAX 254	 /* RFC 1035's 253 and a NUL */
-#define DOMAIN_WALK_MAX 8 /* lookups for one domain and its parents */
+#define DOMAIN_MAX      254 /* RFC 1035's 253 and a NUL */
+#define DOMAIN_WALK_MAX 8   /* lookups for one domain and its parents */
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Large free-mail providers: a second line of defence behind is_freemail(). */
 static const char *const freemail[] = {
-    "aim.com",	    "aol.com",	       "arcor.de",	"bluewin.ch",	"freenet.de",  "gmail.com",
-    "gmx.at",	    "gmx.ch",	       "gmx.com",	"gmx.de",	"gmx.net",     "googlemail.com",
-    "hotmail.co.uk", "hotmail.com",    "hotmail.de",	"icloud.com",	"kabelmail.de", "live.com",
-    "live.de",	    "mac.com",	       "mail.com",	"mail.ru",	"mailbox.org", "me.com",
-    "msn.com",	    "online.de",       "outlook.com",	"outlook.de",	"posteo.de",   "proton.me",
-    "protonmail.com", "t-online.de",   "vodafone.de",	"web.de",	"yahoo.co.uk", "yahoo.com",
-    "yahoo.de",	    "yandex.com",      "yandex.ru",	"ymail.com",	"zoho.com",
+    "aim.com",        "aol.com",     "arcor.de",    "bluewin.ch", "freenet.de",   "gmail.com",
+    "gmx.at",         "gmx.ch",      "gmx.com",     "gmx.de",     "gmx.net",      "googlemail.com",
+    "hotmail.co.uk",  "hotmail.com", "hotmail.de",  "icloud.com", "kabelmail.de", "live.com",
+    "live.de",        "mac.com",     "mail.com",    "mail.ru",    "mailbox.org",  "me.com",
+    "msn.com",        "online.de",   "outlook.com", "outlook.de", "posteo.de",    "proton.me",
+    "protonmail.com", "t-online.de", "vodafone.de", "web.de",     "yahoo.co.uk",  "yahoo.com",
+    "yahoo.de",       "yandex.com",  "yandex.ru",   "ymail.com",  "zoho.com",
 };
 
 /* The counterpart and where it came from. */
@@ -44,9 +44,10 @@ __attribute__((format(printf, 2, 3))) static void reason(struct classification *
 
 const char *classify_decider_name(enum classify_decider d)
 {
-	static const char *const names[] = {[CLASSIFY_BY_NONE] = "none",	 [CLASSIFY_BY_RULE] = "rule",
-					    [CLASSIFY_BY_INTERNAL] = "internal", [CLASSIFY_BY_CONTACT] = "contact",
-					    [CLASSIFY_BY_DOMAIN] = "domain",	 [CLASSIFY_BY_BULK] = "bulk"};
+	static const char *const names[] = {
+	    [CLASSIFY_BY_NONE] = "none",         [CLASSIFY_BY_RULE] = "rule",
+	    [CLASSIFY_BY_INTERNAL] = "internal", [CLASSIFY_BY_CONTACT] = "contact",
+	    [CLASSIFY_BY_DOMAIN] = "domain",     [CLASSIFY_BY_BULK] = "bulk"};
 	return (unsigned)d < N_OF(names) ? names[d] : "none";
 }
 
@@ -66,9 +67,9 @@ int classify_freemail_builtin(const char *domain)
 /* kind_class - the class an organisation's kind gives */
 static enum mail_class kind_class(enum classify_org_kind k)
 {
-	return k == CLASSIFY_ORG_CUSTOMER ? MAILCLASS_CUSTOMER
+	return k == CLASSIFY_ORG_CUSTOMER   ? MAILCLASS_CUSTOMER
 	       : k == CLASSIFY_ORG_SUPPLIER ? MAILCLASS_SUPPLIER
-					    : MAILCLASS_UNCLASSIFIED;
+	                                    : MAILCLASS_UNCLASSIFIED;
 }
 
 /* bare - addr without <> and blanks, the domain lower-cased, into buf; "" when none or too long */
@@ -137,7 +138,7 @@ static const char *freemail_on_walk(const struct classify_addrbook *ab, const ch
 
 /* domain_org - the organisation of domain or a domain above it: 1 with *org and *hit, 0, -1 on failure */
 static int domain_org(const struct classify_addrbook *ab, const char *domain, struct classify_org *org,
-		      const char **hit)
+                      const char **hit)
 {
 	if (ab == NULL || ab->lookup_domain == NULL)
 		return 0;
@@ -152,9 +153,9 @@ static int domain_org(const struct classify_addrbook *ab, const char *domain, st
 	return 0;
 }
 
-/* counterpart - find the other side; 1 found, 0 none, 2 outbound with every recipient ours */
+/* counterpart - find the other side; 1 found, 0 none, 2 outbound with every usable recipient ours */
 static int counterpart(const struct classify_input *in, const struct classify_addrbook *ab, int outbound,
-		       struct party *p)
+                       struct party *p)
 {
 	const struct mp_message *m = in->msg;
 	if (!outbound) {
@@ -162,18 +163,24 @@ static int counterpart(const struct classify_input *in, const struct classify_ad
 			return 1;
 		return set_party(p, "Envelope sender", in->envelope_from);
 	}
-	size_t seen = 0;
-	for (size_t i = 0; i < m->n_to; i++, seen++)
-		if (set_party(p, "To", m->to[i].addr) && !own_domain(ab, p->domain))
-			return 1;
-	for (size_t i = 0; i < m->n_cc; i++, seen++)
-		if (set_party(p, "Cc", m->cc[i].addr) && !own_domain(ab, p->domain))
-			return 1;
-	for (size_t i = 0; in->envelope_rcpts != NULL && i < in->n_envelope_rcpts; i++, seen++)
-		if (set_party(p, "Recipient", in->envelope_rcpts[i]) && !own_domain(ab, p->domain))
-			return 1;
+	size_t ours = 0; /* usable recipients, all in our domains so far */
+	for (size_t i = 0; i < m->n_to + m->n_cc; i++) {
+		int to = i < m->n_to;
+		if (set_party(p, to ? "To" : "Cc", to ? m->to[i].addr : m->cc[i - m->n_to].addr)) {
+			if (!own_domain(ab, p->domain))
+				return 1;
+			ours++;
+		}
+	}
+	for (size_t i = 0; in->envelope_rcpts != NULL && i < in->n_envelope_rcpts; i++) {
+		if (set_party(p, "Recipient", in->envelope_rcpts[i])) {
+			if (!own_domain(ab, p->domain))
+				return 1;
+			ours++;
+		}
+	}
 	memset(p, 0, sizeof(*p));
-	return seen > 0 ? 2 : 0;
+	return ours > 0 ? 2 : 0;
 }
 
 /* run_rules - the rules over the message's addresses, subject and new text */
@@ -212,12 +219,12 @@ static int run_rules(const struct classify_input *in, const struct ruleset *rule
 			rcpts[nr++] = c;
 	}
 	struct rules_input ri = {.senders = senders,
-				 .n_senders = ns,
-				 .recipients = rcpts,
-				 .n_recipients = nr,
-				 .subject = m->subject,
-				 .text = m->text_new,
-				 .headers = in->headers};
+	                         .n_senders = ns,
+	                         .recipients = rcpts,
+	                         .n_recipients = nr,
+	                         .subject = m->subject,
+	                         .text = m->text_new,
+	                         .headers = in->headers};
 	int rc = rules_apply(rules, &ri, res);
 	free(senders);
 	free(copies);
@@ -237,7 +244,7 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 
 /* decide_by_book - steps c) to f) for a counterpart outside our domains; 0 or -1 */
 static int decide_by_book(const struct classify_addrbook *ab, const struct party *p, int decided,
-			  struct classification *out, char *err, size_t errlen)
+                          struct classification *out, char *err, size_t errlen)
 {
 	struct classify_contact ct = {0};
 	struct classify_org org = {0};
@@ -260,8 +267,8 @@ static int decide_by_book(const struct classify_addrbook *ab, const struct party
 			reason(out, "%s %s is a contact of organisation %lld (%s)%s", p->role, p->addr,
 			       ct.organisation_id, classify_org_kind_name(ct.org_kind),
 			       ct.org_kind == CLASSIFY_ORG_CUSTOMER || ct.org_kind == CLASSIFY_ORG_SUPPLIER
-				   ? ""
-				   : ", a kind that gives no class");
+			           ? ""
+			           : ", a kind that gives no class");
 		}
 		return 0;
 	}
@@ -277,11 +284,13 @@ static int decide_by_book(const struct classify_addrbook *ab, const struct party
 			out->class = kind_class(org.org_kind);
 			out->decided_by = CLASSIFY_BY_DOMAIN;
 			if (strcmp(hit, p->domain) == 0)
-				reason(out, "%s domain %s belongs to organisation %lld (%s)", p->role, p->domain,
-				       org.organisation_id, classify_org_kind_name(org.org_kind));
+				reason(out, "%s domain %s belongs to organisation %lld (%s)", p->role,
+				       p->domain, org.organisation_id, classify_org_kind_name(org.org_kind));
 			else
-				reason(out, "%s domain %s is under %s, which belongs to organisation %lld (%s)", p->role,
-				       p->domain, hit, org.organisation_id, classify_org_kind_name(org.org_kind));
+				reason(out,
+				       "%s domain %s is under %s, which belongs to organisation %lld (%s)",
+				       p->role, p->domain, hit, org.organisation_id,
+				       classify_org_kind_name(org.org_kind));
 		}
 		return 0;
 	}
@@ -294,8 +303,8 @@ static int decide_by_book(const struct classify_addrbook *ab, const struct party
 	} else if (out->flags & MSGFLAG_MAILING_LIST) {
 		out->class = MAILCLASS_NEWSLETTER;
 		out->decided_by = CLASSIFY_BY_BULK;
-		reason(out, "%s %s is not in the address book and the message is bulk mail%s", p->role, p->addr,
-		       why_free);
+		reason(out, "%s %s is not in the address book and the message is bulk mail%s", p->role,
+		       p->addr, why_free);
 	} else {
 		reason(out, "%s %s is not in the address book%s", p->role, p->addr, why_free);
 	}
@@ -303,7 +312,7 @@ static int decide_by_book(const struct classify_addrbook *ab, const struct party
 }
 
 int classify_message(const struct classify_input *in, const struct classify_addrbook *ab,
-		     const struct ruleset *rules, struct classification *out, char *err, size_t errlen)
+                     const struct ruleset *rules, struct classification *out, char *err, size_t errlen)
 {
 	struct party p = {0};
 	memset(out, 0, sizeof(*out));
@@ -317,7 +326,8 @@ int classify_message(const struct classify_input *in, const struct classify_addr
 	if (!internal && !outbound && strcmp(dir, "inbound") != 0)
 		return fail(err, errlen, "unknown direction \"%.40s\"", dir);
 
-	out->flags = msgflags_detect(in->msg, in->envelope_from, in->headers, out->flags_why, sizeof(out->flags_why));
+	out->flags =
+	    msgflags_detect(in->msg, in->envelope_from, in->headers, out->flags_why, sizeof(out->flags_why));
 	if (run_rules(in, rules, &out->rules) < 0)
 		return fail(err, errlen, "out of memory evaluating the rules");
 
@@ -340,7 +350,7 @@ int classify_message(const struct classify_input *in, const struct classify_addr
 			out->class = MAILCLASS_INTERNAL;
 			out->decided_by = CLASSIFY_BY_INTERNAL;
 			reason(out, internal ? "The message is internal: sent from and to our own domains"
-					     : "Every recipient is in our own domains");
+			                     : "Every recipient is in our own domains");
 		}
 	} else if (found == 0) {
 		if (!decided)
@@ -350,12 +360,14 @@ int classify_message(const struct classify_input *in, const struct classify_addr
 		if (!decided && (out->flags & MSGFLAG_MAILING_LIST)) {
 			out->class = MAILCLASS_NEWSLETTER;
 			out->decided_by = CLASSIFY_BY_BULK;
-			reason(out, "%s %s claims one of our own domains from outside (untrusted origin, so not"
-				    " internal) and the message is bulk mail",
+			reason(out,
+			       "%s %s claims one of our own domains from outside (untrusted origin, so not"
+			       " internal) and the message is bulk mail",
 			       p.role, p.addr);
 		} else if (!decided) {
-			reason(out, "%s %s claims one of our own domains from outside (untrusted origin, so not"
-				    " internal)",
+			reason(out,
+			       "%s %s claims one of our own domains from outside (untrusted origin, so not"
+			       " internal)",
 			       p.role, p.addr);
 		}
 	} else if (decide_by_book(ab, &p, decided, out, err, errlen) < 0) {

@@ -52,12 +52,12 @@
 #include "rules.h"
 
 #define CLASSIFY_REASON_MAX 512
-#define CLASSIFY_ADDR_MAX 256
+#define CLASSIFY_ADDR_MAX   256
 
 enum classify_org_kind { CLASSIFY_ORG_OTHER = 0, CLASSIFY_ORG_CUSTOMER, CLASSIFY_ORG_SUPPLIER };
 
 struct classify_contact {
-	long long contact_id;	   /* >= 1 */
+	long long contact_id;      /* >= 1 */
 	long long organisation_id; /* 0 when the contact belongs to none */
 	enum classify_org_kind org_kind;
 	int vip; /* the contact's or its organisation's */
@@ -82,12 +82,12 @@ struct classify_addrbook {
 };
 
 struct classify_input {
-	const struct mp_message *msg;		/* required */
-	const char *envelope_from;		/* MAIL FROM, with or without <>; "" or "<>": null; NULL: unknown */
-	const char *const *envelope_rcpts;	/* RCPT TO, with or without <> */
+	const struct mp_message *msg; /* required */
+	const char *envelope_from;    /* MAIL FROM, with or without <>; "" or "<>": null; NULL: unknown */
+	const char *const *envelope_rcpts; /* RCPT TO, with or without <> */
 	size_t n_envelope_rcpts;
-	const char *direction;			/* "inbound", "outbound" or "internal"; NULL: inbound */
-	const struct hdrlookup *headers;	/* fields msg does not keep; NULL: none */
+	const char *direction;           /* "inbound", "outbound" or "internal"; NULL: inbound */
+	const struct hdrlookup *headers; /* fields msg does not keep; NULL: none */
 };
 
 enum classify_decider {
@@ -102,15 +102,15 @@ enum classify_decider {
 struct classification {
 	enum mail_class class;
 	enum classify_decider decided_by;
-	long rule_id; /* CLASSIFY_BY_RULE: the rule; else 0 */
+	long rule_id;   /* CLASSIFY_BY_RULE: the rule; else 0 */
 	unsigned flags; /* MSGFLAG_* */
 	char flags_why[256];
 	long long organisation_id; /* 0 when none */
-	long long contact_id;	   /* 0 when none */
+	long long contact_id;      /* 0 when none */
 	int vip;
 	char counterpart[CLASSIFY_ADDR_MAX]; /* "" when none */
 	char reason[CLASSIFY_REASON_MAX];    /* one sentence, e.g. "From anna@kunde.example is a contact
-					      * of organisation 12 (customer)" */
+	                                      * of organisation 12 (customer)" */
 	struct rules_result rules; /* labels, priority, team, user, skip_inbox, fired rules, warnings */
 };
 
@@ -118,7 +118,7 @@ struct classification {
  * -1 with err set when the address book failed or memory ran out (retry
  * later; out is then incomplete). */
 int classify_message(const struct classify_input *in, const struct classify_addrbook *ab,
-		     const struct ruleset *rules, struct classification *out, char *err, size_t errlen);
+                     const struct ruleset *rules, struct classification *out, char *err, size_t errlen);
 /* classify_decider_name - "rule", "internal", "contact", "domain", "bulk" or "none" */
 const char *classify_decider_name(enum classify_decider d);
 /* classify_org_kind_name - "customer", "supplier" or "other" */

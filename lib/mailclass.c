@@ -6,7 +6,7 @@
 
 static const char *const names[MAILCLASS_COUNT] = {
     [MAILCLASS_UNCLASSIFIED] = "unclassified", [MAILCLASS_CUSTOMER] = "customer",
-    [MAILCLASS_SUPPLIER] = "supplier",	       [MAILCLASS_INTERNAL] = "internal",
+    [MAILCLASS_SUPPLIER] = "supplier",         [MAILCLASS_INTERNAL] = "internal",
     [MAILCLASS_NEWSLETTER] = "newsletter",     [MAILCLASS_ADVERTISING] = "advertising",
 };
 

@@ -11,12 +11,12 @@
 #include <string.h>
 
 #define TEXT_SCAN 1024 /* bytes of new text searched for absence phrases */
-#define SIGS_MAX 256   /* one flag's list of signals, as written into why */
+#define SIGS_MAX  256  /* one flag's list of signals, as written into why */
 
 enum phrase_match {
 	PH_PREFIX, /* the subject or text starts with it */
 	PH_EXACT,  /* the whole subject, trailing blanks aside */
-	PH_TAG,	   /* followed by blanks then ":", or by the end */
+	PH_TAG,    /* followed by blanks then ":", or by the end */
 	PH_WORD,   /* followed by a byte that is not a letter or digit */
 };
 
@@ -54,14 +54,17 @@ static const struct phrase bounce_openings[] = {
     {"The original message was received at", PH_PREFIX},
     {"Delivery has failed to these recipients or groups", PH_PREFIX},
     {"Your message did not reach some or all of the intended recipients", PH_PREFIX},
-    {"Fehler bei der \xc3\x9c" "bermittlung an folgende Empf\xc3\xa4nger oder Gruppen", PH_PREFIX},
+    {"Fehler bei der \xc3\x9c"
+     "bermittlung an folgende Empf\xc3\xa4nger oder Gruppen",
+     PH_PREFIX},
     {"This is an automatically generated Delivery Status Notification", PH_PREFIX},
 };
 
 /* B4: mail servers' bounce senders: local parts and display names. */
 static const char *const daemon_locals[] = {"postmaster", "mail-daemon", "mailer-daemon"};
 static const char *const daemon_names[] = {"Mail Delivery System", "Mail Delivery Subsystem",
-					  "Mail Delivery Service", "Mail Administrator", "Microsoft Outlook"};
+                                           "Mail Delivery Service", "Mail Administrator",
+                                           "Microsoft Outlook"};
 
 /* A4: auto-responders' subject tags. */
 static const struct phrase reply_tags[] = {
@@ -95,7 +98,9 @@ static const struct phrase absence_subjects[] = {
     {"Vacation reply", PH_WORD},
     {"Urlaub", PH_WORD},
     {"Nicht im B\xc3\xbcro", PH_WORD},
-    {"Au\xc3\x9f" "er Haus", PH_WORD},
+    {"Au\xc3\x9f"
+     "er Haus",
+     PH_WORD},
 };
 
 /* T: absence phrases anywhere in the start of the new text, weak. */
@@ -116,7 +121,8 @@ static const char *const absence_texts[] = {
     "back in the office",
     "nicht im b\xc3\xbcro",
     "wieder im b\xc3\xbcro",
-    "au\xc3\x9f" "er haus",
+    "au\xc3\x9f"
+    "er haus",
     "ausser haus",
     "abwesend",
     "abwesenheit",
@@ -213,7 +219,8 @@ static int phrase_at(const char *s, const struct phrase *ph)
 			rest++;
 		return *rest == ':' || *rest == '\0';
 	case PH_WORD:
-		return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80);
+		return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		         c >= 0x80);
 	}
 	return 0;
 }
@@ -368,7 +375,7 @@ static const char *absence_text(const struct mp_message *m)
 /* auto_reply - A1..A5 and the weak pairs into s; MSGFLAG_AUTO_REPLY and
  * MSGFLAG_OUT_OF_OFFICE as they apply. A "no" in Auto-Submitted cancels. */
 static unsigned auto_reply(const struct mp_message *m, int null, const struct hdrlookup *more, struct sigs *s,
-			   struct sigs *ooo, int *cancelled)
+                           struct sigs *ooo, int *cancelled)
 {
 	const char *as = m->auto_submitted;
 	if (as != NULL && first_token_is(as, "no")) {
@@ -392,7 +399,8 @@ static unsigned auto_reply(const struct mp_message *m, int null, const struct hd
 	const struct phrase *tag = phrase_find(m->subject, reply_tags, N_OF(reply_tags));
 	if (tag != NULL)
 		sig(s, "subject \"%s:\"", tag->text);
-	if (m->is_multipart_report && m->report_type && strcmp(m->report_type, "disposition-notification") == 0)
+	if (m->is_multipart_report && m->report_type &&
+	    strcmp(m->report_type, "disposition-notification") == 0)
 		sig(s, "read receipt (multipart/report report-type=disposition-notification)");
 
 	const struct phrase *subj = phrase_find(m->subject, absence_subjects, N_OF(absence_subjects));
@@ -402,7 +410,10 @@ static unsigned auto_reply(const struct mp_message *m, int null, const struct hd
 	int p = first_token_is(m->precedence, "bulk") || first_token_is(m->precedence, "junk");
 	if (subj != NULL && (x || p || null || text != NULL)) {
 		sig(s, "subject \"%s\" with %s", subj->text,
-		    x ? "X-Auto-Response-Suppress" : p ? "Precedence bulk/junk" : null ? "null sender" : "absence text");
+		    x      ? "X-Auto-Response-Suppress"
+		    : p    ? "Precedence bulk/junk"
+		    : null ? "null sender"
+		           : "absence text");
 	} else if (text != NULL && null) {
 		sig(s, "absence text \"%s\" with null sender", text);
 	}
@@ -443,7 +454,7 @@ static void why_add(char *why, size_t whylen, const char *name, const struct sig
 }
 
 unsigned msgflags_detect(const struct mp_message *m, const char *envelope_from, const struct hdrlookup *more,
-			 char *why, size_t whylen)
+                         char *why, size_t whylen)
 {
 	struct sigs b = {.len = 0}, a = {.len = 0}, o = {.len = 0}, l = {.len = 0};
 	int cancelled = 0;
@@ -480,9 +491,9 @@ const char *msgflags_format(unsigned flags, char *buf, size_t len)
 		unsigned flag;
 		const char *name;
 	} names[] = {{MSGFLAG_BOUNCE, "bounce"},
-		     {MSGFLAG_AUTO_REPLY, "auto-reply"},
-		     {MSGFLAG_OUT_OF_OFFICE, "out-of-office"},
-		     {MSGFLAG_MAILING_LIST, "list"}};
+	             {MSGFLAG_AUTO_REPLY, "auto-reply"},
+	             {MSGFLAG_OUT_OF_OFFICE, "out-of-office"},
+	             {MSGFLAG_MAILING_LIST, "list"}};
 	size_t used = 0;
 	if (len == 0)
 		return "";

@@ -72,9 +72,14 @@
  *   subject merely mentions being out of office ("Re: Out of office next
  *   week?", "Question about your out of office note"), or starts with it
  *   but carries no other signal, is not an auto-reply; nor is a person's
- *   mail that says "I will be out of the office" in its text.
+ *   mail that says "I will be out of the office" in its text. A person who
+ *   announces their own absence in both subject and text (S+T) is taken
+ *   for an absence notice: that is what client-side responders without
+ *   any header send, and such a mail answers nothing either.
  * Auto-Submitted: no is the sender's software saying the message is not
  * automatic: it cancels every auto-reply and out-of-office signal above.
+ * A bounce may be an auto-reply as well (Postfix marks its bounces
+ * Auto-Submitted: auto-replied): the flags are independent.
  *
  * MSGFLAG_OUT_OF_OFFICE - an auto-reply that reports an absence: an
  * auto-reply with S, T, or the tag "Out of Office AutoReply". It always
@@ -93,10 +98,10 @@
 #include "hdrlookup.h"
 #include "mimeparse.h"
 
-#define MSGFLAG_BOUNCE 0x1u
-#define MSGFLAG_AUTO_REPLY 0x2u
+#define MSGFLAG_BOUNCE        0x1u
+#define MSGFLAG_AUTO_REPLY    0x2u
 #define MSGFLAG_OUT_OF_OFFICE 0x4u
-#define MSGFLAG_MAILING_LIST 0x8u
+#define MSGFLAG_MAILING_LIST  0x8u
 
 /* msgflags_detect - the flags of m. envelope_from is the SMTP MAIL FROM
  * with or without <> ("" or "<>" for the null sender), NULL when unknown;
@@ -104,7 +109,7 @@
  * multipart/report report-type=delivery-status; list: List-Id" ("" when
  * none), cut to whylen. */
 unsigned msgflags_detect(const struct mp_message *m, const char *envelope_from, const struct hdrlookup *more,
-			 char *why, size_t whylen);
+                         char *why, size_t whylen);
 /* msgflags_format - the flags as "bounce,auto-reply,out-of-office,list" ("" for none) in buf */
 const char *msgflags_format(unsigned flags, char *buf, size_t len);
 

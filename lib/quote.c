@@ -133,6 +133,15 @@ static int is_header_block(const struct line *lines, size_t n, size_t i)
 	return 0;
 }
 
+/* block_len - the lines of the header block at i: up to a blank or ">" line */
+static size_t block_len(const struct line *lines, size_t n, size_t i)
+{
+	size_t k = 0;
+	while (i + k < n && k < 2 * HEADER_BLOCK_REACH && !is_blank(lines[i + k]) && !is_quoted(lines[i + k]))
+		k++;
+	return k;
+}
+
 /* is_underscores - Outlook Web's rule above a header block */
 static int is_underscores(struct line l)
 {
@@ -185,11 +194,20 @@ static size_t next_filled(const struct line *lines, size_t n, size_t i)
 static void classify(const struct line *lines, size_t n, unsigned char *cls)
 {
 	size_t cut = n;
+	int written = 0; /* a new line seen above */
 	memset(cls, L_NEW, n);
 	for (size_t i = 0; i < n; i++) {
 		if (is_quoted(lines[i]) || is_blank(lines[i]))
 			continue;
-		if (is_separator(lines[i]) || is_header_block(lines, n, i)) {
+		int strong = 0, separator = is_separator(lines[i]), block = !separator && is_header_block(lines, n, i);
+		size_t k = separator ? 1 : block ? block_len(lines, n, i) : attribution(lines, n, i, &strong);
+		size_t next = k ? next_filled(lines, n, i + k) : n;
+		if (k > 0 && next < n && is_quoted(lines[next])) {
+			memset(cls + i, L_QUOTED, k); /* introduces ">" lines */
+			i += k - 1;
+			continue;
+		}
+		if (separator || block || (strong && written)) {
 			cut = i;
 			size_t j = i;
 			while (j > 0 && is_blank(lines[j - 1]))
@@ -198,21 +216,15 @@ static void classify(const struct line *lines, size_t n, unsigned char *cls)
 				cut = j - 1;
 			break;
 		}
-		int strong;
-		size_t k = attribution(lines, n, i, &strong);
-		if (k == 0)
-			continue;
-		size_t next = next_filled(lines, n, i + k);
-		if (next < n && is_quoted(lines[next])) {
+		if (strong) { /* at the top, its quote trimmed away */
 			memset(cls + i, L_QUOTED, k);
 			i += k - 1;
-		} else if (strong) {
-			cut = i;
-			break;
+			continue;
 		}
+		written = 1;
 	}
 	unsigned char prev = L_NEW;
-	int in_signature = 0;
+	int in_signature = 0, prev_new = 0; /* a delimiter needs new text above it */
 	for (size_t i = 0; i < n; i++) {
 		if (i >= cut)
 			cls[i] = L_QUOTED;
@@ -220,13 +232,15 @@ static void classify(const struct line *lines, size_t n, unsigned char *cls)
 			cls[i] = prev == L_DELIMITER ? L_SIGNATURE : prev;
 		else if (is_quoted(lines[i]))
 			cls[i] = L_QUOTED;
-		else if (cls[i] == L_NEW && !in_signature &&
+		else if (cls[i] == L_NEW && !in_signature && prev_new &&
 			 ((lines[i].len == 3 && starts(lines[i], "-- ")) ||
 			  (lines[i].len == 2 && starts(lines[i], "--")))) {
 			cls[i] = L_DELIMITER;
 			in_signature = 1;
 		} else if (cls[i] == L_NEW && in_signature)
 			cls[i] = L_SIGNATURE;
+		if (cls[i] == L_NEW && !is_blank(lines[i]))
+			prev_new = 1;
 		prev = cls[i];
 	}
 }

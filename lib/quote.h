@@ -4,7 +4,9 @@
  * Rules, line by line, in this order (English and German mail clients):
  *
  * 1. History block. The first line that opens a copied message starts the
- *    history; it and everything after it is quoted:
+ *    history; it and everything after it is quoted (a separator or header
+ *    block followed by ">" lines only introduces them, as GMX webmail and
+ *    some list regulars write it):
  *    - a separator: dashes or underscores around "Original Message",
  *      "Ursprüngliche Nachricht", "Original-Nachricht", "Forwarded
  *      message", "Weitergeleitete Nachricht" (Outlook, Thunderbird, Gmail,
@@ -19,12 +21,14 @@
  *    ending in "wrote:" / "schrieb:" or holding " schrieb am ", when the
  *    next non-blank line starts with ">", are quoted. An "On ... wrote:" or
  *    "Am ... schrieb ...:" line not followed by ">" lines starts the history
- *    as in rule 1.
+ *    as in rule 1 when new text stands above it; at the top it is quoted
+ *    alone (the writer cut the quote away and answered below).
  * 3. Lines starting with ">" (after optional blanks) are quoted; the other
  *    lines before the history are new, so that inline and bottom-posted
  *    answers stay new.
- * 4. Signature: from the first new line that is exactly "-- " (RFC 3676) or
- *    "--", the remaining new lines are the signature (without that line).
+ * 4. Signature: from the first new line below new text that is exactly
+ *    "-- " (RFC 3676) or "--", the remaining new lines are the signature
+ *    (without that line).
  *
  * Blank lines go with the lines before them; each part is trimmed of blank
  * lines at both ends, and where new text skips over quoted lines a blank

@@ -18,17 +18,17 @@
 #include <pcre2.h>
 
 #define JIT_STACK_START (32u << 10)
-#define JIT_STACK_MAX (1u << 20)
+#define JIT_STACK_MAX   (1u << 20)
 
 enum rule_field { FIELD_SENDER, FIELD_RECIPIENTS, FIELD_SUBJECT, FIELD_TEXT, FIELD_HEADER };
 
 /* what a rule's actions set */
-#define ACT_CLASS 0x01u
+#define ACT_CLASS        0x01u
 #define ACT_ORGANISATION 0x02u
-#define ACT_PRIORITY 0x04u
-#define ACT_TEAM 0x08u
-#define ACT_USER 0x10u
-#define ACT_SKIP_INBOX 0x20u
+#define ACT_PRIORITY     0x04u
+#define ACT_TEAM         0x08u
+#define ACT_USER         0x10u
+#define ACT_SKIP_INBOX   0x20u
 
 struct condition {
 	enum rule_field field;
@@ -100,7 +100,8 @@ static int known_keys(struct compile *c, json_t *obj, const char *what, const ch
 {
 	const char *key;
 	json_t *v;
-	json_object_foreach (obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		size_t i = 0;
 		while (i < n && strcmp(key, keys[i]) != 0)
 			i++;
@@ -108,7 +109,8 @@ static int known_keys(struct compile *c, json_t *obj, const char *what, const ch
 			char list[256];
 			size_t used = 0;
 			for (size_t k = 0; k < n && used < sizeof(list); k++)
-				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", k ? ", " : "", keys[k]);
+				used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+				                         k ? ", " : "", keys[k]);
 			return fail(c, "unknown %s key \"%.64s\" (known: %s)", what, key, list);
 		}
 	}
@@ -116,7 +118,8 @@ static int known_keys(struct compile *c, json_t *obj, const char *what, const ch
 }
 
 /* plain_string - is v a string of min..max bytes without control characters? */
-static int plain_string(struct compile *c, json_t *v, const char *what, size_t min, size_t max, const char **out)
+static int plain_string(struct compile *c, json_t *v, const char *what, size_t min, size_t max,
+                        const char **out)
 {
 	if (!json_is_string(v))
 		return fail(c, "%s must be a string", what);
@@ -141,7 +144,8 @@ static int boolean(struct compile *c, json_t *v, const char *what, int *out)
 }
 
 /* integer - a JSON integer within min..max into *out */
-static int integer(struct compile *c, json_t *v, const char *what, long long min, long long max, long long *out)
+static int integer(struct compile *c, json_t *v, const char *what, long long min, long long max,
+                   long long *out)
 {
 	if (!json_is_integer(v))
 		return fail(c, "%s must be an integer", what);
@@ -203,9 +207,9 @@ static int parse_field(struct compile *c, json_t *v, struct condition *cond)
 		const char *name;
 		enum rule_field field;
 	} fields[] = {{"sender", FIELD_SENDER},
-		      {"recipients", FIELD_RECIPIENTS},
-		      {"subject", FIELD_SUBJECT},
-		      {"text", FIELD_TEXT}};
+	              {"recipients", FIELD_RECIPIENTS},
+	              {"subject", FIELD_SUBJECT},
+	              {"text", FIELD_TEXT}};
 	if (!json_is_string(v))
 		return fail(c, "field must be a string");
 	const char *s = json_string_value(v);
@@ -217,12 +221,15 @@ static int parse_field(struct compile *c, json_t *v, struct condition *cond)
 	}
 	if (strncmp(s, "header:", 7) == 0) {
 		if (!header_name_ok(s + 7))
-			return fail(c, "\"%.140s\" does not name a header field (printable ASCII but ':', 1 to %u bytes)",
-				    s, RULES_HEADER_NAME_MAX);
+			return fail(c,
+			            "\"%.140s\" does not name a header field (printable ASCII but ':', 1 to "
+			            "%u bytes)",
+			            s, RULES_HEADER_NAME_MAX);
 		cond->field = FIELD_HEADER;
 		return (cond->header = copy_string(c, s + 7)) != NULL ? 0 : -1;
 	}
-	return fail(c, "unknown field \"%.64s\" (known: sender, recipients, subject, text, header:<Name>)", s);
+	return fail(c, "unknown field \"%.64s\" (known: sender, recipients, subject, text, header:<Name>)",
+	            s);
 }
 
 /* parse_condition - one object of "conditions" into cond */
@@ -258,8 +265,8 @@ static int parse_labels(struct compile *c, json_t *v, struct rule *r)
 		return fail(c, "out of memory");
 	for (size_t i = 0; i < n; i++) {
 		const char *s;
-		if (plain_string(c, json_is_array(v) ? json_array_get(v, i) : v, "a label", 1, RULES_STRING_MAX, &s) <
-			0 ||
+		if (plain_string(c, json_is_array(v) ? json_array_get(v, i) : v, "a label", 1,
+		                 RULES_STRING_MAX, &s) < 0 ||
 		    (r->labels[i] = copy_string(c, s)) == NULL)
 			return -1;
 		r->n_labels++;
@@ -279,7 +286,7 @@ static int parse_priority(struct compile *c, json_t *v, struct rule *r)
 			}
 		}
 		return fail(c, "unknown priority \"%.64s\" (0 to 100, or low, normal, high, urgent)",
-			    json_string_value(v));
+		            json_string_value(v));
 	}
 	if (!json_is_integer(v))
 		return fail(c, "set_priority must be 0 to 100 or low, normal, high, urgent");
@@ -293,7 +300,7 @@ static int parse_priority(struct compile *c, json_t *v, struct rule *r)
 static int parse_actions(struct compile *c, json_t *obj, struct rule *r)
 {
 	static const char *const keys[] = {"set_class", "set_organisation", "set_priority", "add_label",
-					   "set_team",	"set_user",	    "skip_inbox",   "stop"};
+	                                   "set_team",  "set_user",         "skip_inbox",   "stop"};
 	const char *s;
 	long long x;
 	json_t *v;
@@ -307,9 +314,11 @@ static int parse_actions(struct compile *c, json_t *obj, struct rule *r)
 		if (!json_is_string(v))
 			return fail(c, "set_class must be a string");
 		if (mailclass_parse(json_string_value(v), &r->class) < 0)
-			return fail(c, "unknown class \"%.64s\" (known: customer, supplier, internal, newsletter, "
-				       "advertising, unclassified)",
-				    json_string_value(v));
+			return fail(
+			    c,
+			    "unknown class \"%.64s\" (known: customer, supplier, internal, newsletter, "
+			    "advertising, unclassified)",
+			    json_string_value(v));
 		r->set |= ACT_CLASS;
 	}
 	if ((v = json_object_get(obj, "set_organisation")) != NULL) {
@@ -326,12 +335,14 @@ static int parse_actions(struct compile *c, json_t *obj, struct rule *r)
 	if ((v = json_object_get(obj, "add_label")) != NULL && parse_labels(c, v, r) < 0)
 		return -1;
 	if ((v = json_object_get(obj, "set_team")) != NULL) {
-		if (plain_string(c, v, "set_team", 1, RULES_STRING_MAX, &s) < 0 || (r->team = copy_string(c, s)) == NULL)
+		if (plain_string(c, v, "set_team", 1, RULES_STRING_MAX, &s) < 0 ||
+		    (r->team = copy_string(c, s)) == NULL)
 			return -1;
 		r->set |= ACT_TEAM;
 	}
 	if ((v = json_object_get(obj, "set_user")) != NULL) {
-		if (plain_string(c, v, "set_user", 1, RULES_STRING_MAX, &s) < 0 || (r->user = copy_string(c, s)) == NULL)
+		if (plain_string(c, v, "set_user", 1, RULES_STRING_MAX, &s) < 0 ||
+		    (r->user = copy_string(c, s)) == NULL)
 			return -1;
 		r->set |= ACT_USER;
 	}
@@ -500,7 +511,7 @@ __attribute__((format(printf, 2, 3))) static void warn(struct rules_result *out,
 
 /* match_one - 1 when re matches s[0..len), 0 when not, -1 when undecided (a limit, an error) */
 static int match_one(struct matcher *mt, const struct rule *r, size_t ci, const pcre2_code *re, const char *s,
-		     size_t len)
+                     size_t len)
 {
 	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, 0, mt->md, mt->mc);
 	if (rc >= 0)
@@ -510,8 +521,8 @@ static int match_one(struct matcher *mt, const struct rule *r, size_t ci, const 
 	PCRE2_UCHAR msg[128];
 	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
 		snprintf((char *)msg, sizeof(msg), "error %d", rc);
-	warn(mt->out, "rule %ld \"%.60s\" condition %zu: %s: the condition does not hold", r->id, r->name, ci + 1,
-	     (const char *)msg);
+	warn(mt->out, "rule %ld \"%.60s\" condition %zu: %s: the condition does not hold", r->id, r->name,
+	     ci + 1, (const char *)msg);
 	return -1;
 }
 

@@ -60,22 +60,22 @@
 #include "hdrlookup.h"
 #include "mailclass.h"
 
-#define RULES_JSON_MAX (1u << 20)
-#define RULES_MAX 1000
-#define RULES_CONDITIONS_MAX 20
-#define RULES_PATTERN_MAX 4096
+#define RULES_JSON_MAX        (1u << 20)
+#define RULES_MAX             1000
+#define RULES_CONDITIONS_MAX  20
+#define RULES_PATTERN_MAX     4096
 #define RULES_LABELS_PER_RULE 20
-#define RULES_STRING_MAX 128
-#define RULES_NAME_MAX 200
+#define RULES_STRING_MAX      128
+#define RULES_NAME_MAX        200
 #define RULES_HEADER_NAME_MAX 128
-#define RULES_TEXT_BYTES 1024
-#define RULES_HEADER_VALUES 32 /* values of one header field looked at */
-#define RULES_MATCH_LIMIT 100000
-#define RULES_DEPTH_LIMIT 1000
-#define RULES_HEAP_LIMIT_KIB 16384
-#define RULES_RESULT_LABELS 32
+#define RULES_TEXT_BYTES      1024
+#define RULES_HEADER_VALUES   32 /* values of one header field looked at */
+#define RULES_MATCH_LIMIT     100000
+#define RULES_DEPTH_LIMIT     1000
+#define RULES_HEAP_LIMIT_KIB  16384
+#define RULES_RESULT_LABELS   32
 #define RULES_RESULT_WARNINGS 8
-#define RULES_WARNING_LEN 200
+#define RULES_WARNING_LEN     200
 
 struct ruleset;
 
@@ -86,7 +86,7 @@ struct rules_input {
 	const char *const *recipients; /* To, Cc, envelope recipients */
 	size_t n_recipients;
 	const char *subject;
-	const char *text;		 /* the new text; only RULES_TEXT_BYTES are looked at */
+	const char *text;                /* the new text; only RULES_TEXT_BYTES are looked at */
 	const struct hdrlookup *headers; /* NULL: header conditions see no values */
 };
 
@@ -113,7 +113,7 @@ struct rules_result {
 	size_t n_fired;
 	long stopped_by; /* the rule whose stop ended the evaluation, 0 when none */
 	char warnings[RULES_RESULT_WARNINGS][RULES_WARNING_LEN];
-	size_t n_warnings;	  /* kept in warnings[] */
+	size_t n_warnings;       /* kept in warnings[] */
 	size_t warnings_dropped; /* beyond RULES_RESULT_WARNINGS */
 };
 

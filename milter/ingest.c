@@ -420,6 +420,7 @@ static void *ingest_main(void *arg)
 	struct ingest *ing = arg;
 	long backoff = 0;
 	int was_down = 0;
+	struct timespec next_refresh = {0, 0};
 	pthread_mutex_lock(&ing->lock);
 	for (;;) {
 		if (ing->stop && past(&ing->drain_until))
@@ -438,6 +439,10 @@ static void *ingest_main(void *arg)
 		free(conninfo);
 		if (ing->conn != NULL) {
 			rc = ingest_once(ing, &set);
+			if (rc >= 0 && set.refresh != NULL && past(&next_refresh)) {
+				set.refresh(ing->conn, set.refresh_arg);
+				deadline_in(&next_refresh, 2000);
+			}
 			if (rc < 0 && PQstatus(ing->conn) != CONNECTION_OK) {
 				PQfinish(ing->conn);
 				ing->conn = NULL;

@@ -9,9 +9,15 @@
 #ifndef MAILROOM_INGEST_H
 #define MAILROOM_INGEST_H
 
+#include <libpq-fe.h>
+
 #include "spool.h"
 
 struct ingest_settings {
+	/* called from the ingest thread, connected, at most every 2 s: a
+	 * chance to refresh caches from the database; may be NULL */
+	void (*refresh)(PGconn *conn, void *arg);
+	void *refresh_arg;
 	long max_batch;
 	long long max_batch_bytes;
 	long poll_ms;

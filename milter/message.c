@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "tagger.h"
 #include "uuid.h"
 
 #define ARGS_MAX 4096
@@ -210,9 +211,30 @@ static void decide_policy(struct msg *m)
 	m->spooling = 1;
 }
 
+/* keep_header - the header section in memory too, up to its cap */
+static void keep_header(struct msg *m, const void *data, size_t len)
+{
+	if (m->hdr_overflow)
+		return;
+	if (m->hdr_len + len > MSG_HEADER_KEEP_MAX) {
+		m->hdr_overflow = 1;
+		return;
+	}
+	char *grown = realloc(m->hdr, m->hdr_len + len);
+	if (grown == NULL) {
+		m->hdr_overflow = 1;
+		return;
+	}
+	memcpy(grown + m->hdr_len, data, len);
+	m->hdr = grown;
+	m->hdr_len += len;
+}
+
 /* emit - account bytes of the message; store them when store is set */
 static void emit(struct msg *m, const void *data, size_t len, int store)
 {
+	if (!m->in_body)
+		keep_header(m, data, len);
 	crypto_hash_sha256_update(&m->sha, data, len);
 	m->size += len;
 	if (store && m->spooling && spool_file_write(&m->file, data, len) < 0)
@@ -326,9 +348,19 @@ static int finish_record(struct msg *m, const char *queue_id)
 	return spool_file_commit(m->spool, &m->file);
 }
 
+/* tag_class - the class the cached address book and rules give, if any */
+static void tag_class(struct msg *m)
+{
+	if (m->hdr_overflow || m->hdr == NULL)
+		return;
+	m->class_name = tagger_class(m->hdr, m->hdr_len, m->rec.mail_from, (const char *const *)m->rec.rcpt,
+				     m->rec.n_rcpt, direction_name(m->dir));
+}
+
 enum msg_action msg_eom(struct msg *m, const char *queue_id)
 {
 	msg_eoh(m);
+	tag_class(m);
 	if (m->n_strip_dropped)
 		log_warnx("queue_id=%s: %zu further X-Mailroom-* headers beyond %d not removed", queue_id,
 			  m->n_strip_dropped, MSG_STRIP_MAX);
@@ -374,6 +406,7 @@ void msg_free(struct msg **mp)
 		spool_file_discard(m->spool, &m->file);
 	gateway_unref(&m->gw);
 	record_clear(&m->rec);
+	free(m->hdr);
 	free(m);
 	*mp = NULL;
 }

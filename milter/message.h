@@ -23,6 +23,7 @@
 
 #define MSG_HEADER_CAPTURE_MAX 998 /* Subject, Message-ID kept in the trailer */
 #define MSG_STRIP_MAX 64	   /* forged X-Mailroom-* headers removed per message */
+#define MSG_HEADER_KEEP_MAX (64u << 10) /* header section kept in memory for the class tag */
 
 /* Settings one message is handled with; replaced as a whole on reload. */
 struct gateway {
@@ -68,6 +69,11 @@ struct msg {
 	struct msg_strip strip[MSG_STRIP_MAX];
 	size_t n_strip;
 	size_t n_strip_dropped;
+	/* the header section as stored, for the class tag; dropped past the cap */
+	char *hdr;
+	size_t hdr_len;
+	int hdr_overflow;
+	const char *class_name; /* X-Mailroom-Class to add, NULL for none (set by msg_eom) */
 };
 
 /* gateway_new - settings from conf (taken over); NULL with err on failure */
@@ -93,7 +99,8 @@ void msg_eoh(struct msg *m);
 void msg_body(struct msg *m, const unsigned char *data, size_t len);
 /* msg_eom - end of message: commit the record; the answer for Postfix.
  * On MSG_ACCEPT the caller removes m->strip[] (highest index first) and, when
- * msg_recorded(m), adds X-Mailroom-Id; X-Mailroom-Direction always. */
+ * msg_recorded(m), adds X-Mailroom-Id; X-Mailroom-Direction always;
+ * X-Mailroom-Class when m->class_name is set. */
 enum msg_action msg_eom(struct msg *m, const char *queue_id);
 /* msg_recorded - did msg_eom make a durable record? */
 int msg_recorded(const struct msg *m);

@@ -64,6 +64,11 @@ static struct gateway *current_gateway(void)
 	return gw;
 }
 
+struct gateway *glue_gateway_ref(void)
+{
+	return current_gateway();
+}
+
 static struct glue_ctx *ctx_of(SMFICTX *ctx)
 {
 	return smfi_getpriv(ctx);
@@ -212,6 +217,11 @@ static void apply_headers(SMFICTX *ctx, struct msg *m)
 	snprintf(value, sizeof(value), " %s", direction_name(m->dir));
 	if (smfi_addheader(ctx, "X-Mailroom-Direction", value) != MI_SUCCESS)
 		log_warnx("could not add X-Mailroom-Direction");
+	if (m->class_name != NULL) {
+		snprintf(value, sizeof(value), " %s", m->class_name);
+		if (smfi_addheader(ctx, "X-Mailroom-Class", value) != MI_SUCCESS)
+			log_warnx("could not add X-Mailroom-Class");
+	}
 }
 
 static sfsistat glue_eom(SMFICTX *ctx)

@@ -12,6 +12,8 @@ int glue_listen(const char *socket, const char *socket_group, int timeout_s, cha
 void glue_set_spool(struct spool *spool);
 /* glue_set_gateway - settings for messages from now on; takes over the reference */
 void glue_set_gateway(struct gateway *gw);
+/* glue_gateway_ref - a reference to the settings in force now (gateway_unref it) */
+struct gateway *glue_gateway_ref(void);
 /* glue_run - serve until SIGTERM, SIGINT or SIGHUP; 0 or -1 */
 int glue_run(void);
 /* glue_shutdown - drop the current settings at exit */

@@ -24,6 +24,7 @@
 #include "message.h"
 #include "milter-glue.h"
 #include "spool.h"
+#include "tagger.h"
 
 #ifndef MAILROOM_SYSCONFDIR
 #define MAILROOM_SYSCONFDIR "/etc/mailroom"
@@ -46,9 +47,21 @@ static void usage(void)
 	exit(2);
 }
 
+/* refresh_tagger - the ingest thread's hook: keep the class tag's cache current */
+static void refresh_tagger(PGconn *conn, void *arg)
+{
+	(void)arg;
+	char err[512];
+	struct gateway *gw = glue_gateway_ref();
+	if (gw != NULL && tagger_refresh(conn, gw->conf, err, sizeof(err)) < 0)
+		log_warnx("tagger: %s", err);
+	gateway_unref(&gw);
+}
+
 static struct ingest_settings ingest_settings_of(const struct mailroom_conf *c)
 {
 	struct ingest_settings s = {
+	    .refresh = refresh_tagger,
 	    .max_batch = (long)c->ingest_max_batch,
 	    .max_batch_bytes = c->ingest_max_batch_bytes,
 	    .poll_ms = (long)c->ingest_poll_ms,
@@ -192,6 +205,7 @@ int main(int argc, char **argv)
 	struct gateway *gw = gateway_new(conf, err, sizeof(err));
 	if (gw == NULL)
 		log_fatalx("%s", err);
+	tagger_init(conf);
 	glue_set_spool(spool);
 	glue_set_gateway(gw);
 
@@ -212,6 +226,7 @@ int main(int argc, char **argv)
 	long left = spool_ready_count(spool);
 	spool_close(&spool);
 	glue_shutdown();
+	tagger_shutdown();
 	conf_free(&boot_conf);
 	log_info("stopped; %ld records left in the spool for the next start", left);
 	return rc == 0 ? 0 : 1;

@@ -96,14 +96,14 @@ static const char rules_json[] =
 
 /* --- the cases ------------------------------------------------------------------ */
 
-#define IN "inbound"
-#define OUT "outbound"
-#define NONE CLASSIFY_BY_NONE
-#define RULE CLASSIFY_BY_RULE
+#define IN       "inbound"
+#define OUT      "outbound"
+#define NONE     CLASSIFY_BY_NONE
+#define RULE     CLASSIFY_BY_RULE
 #define INTERNAL CLASSIFY_BY_INTERNAL
-#define CONTACT CLASSIFY_BY_CONTACT
-#define DOMAIN CLASSIFY_BY_DOMAIN
-#define BULK CLASSIFY_BY_BULK
+#define CONTACT  CLASSIFY_BY_CONTACT
+#define DOMAIN   CLASSIFY_BY_DOMAIN
+#define BULK     CLASSIFY_BY_BULK
 
 struct cls_case {
 	const char *name;
@@ -133,15 +133,17 @@ static const struct cls_case cases[] = {
     {"a contact without organisation", IN, "From: solo@nowhere.example\nSubject: Frage\n", NULL, NULL,
      MAILCLASS_UNCLASSIFIED, CONTACT, 0, 105, 0, 0, "is a contact without an organisation"},
     {"a contact without organisation, its domain has one", IN, "From: solo2@kunde.example\nSubject: Frage\n",
-     NULL, NULL, MAILCLASS_CUSTOMER, DOMAIN, 12, 106, 1, 0, "From domain kunde.example belongs to organisation 12"},
+     NULL, NULL, MAILCLASS_CUSTOMER, DOMAIN, 12, 106, 1, 0,
+     "From domain kunde.example belongs to organisation 12"},
     {"a bulk mail from a contact stays the contact's", IN,
-     "From: anna@kunde.example\nSubject: News\nList-Id: <news.kunde.example>\n", NULL, NULL, MAILCLASS_CUSTOMER,
-     CONTACT, 12, 101, 0, MSGFLAG_MAILING_LIST, "is a contact"},
+     "From: anna@kunde.example\nSubject: News\nList-Id: <news.kunde.example>\n", NULL, NULL,
+     MAILCLASS_CUSTOMER, CONTACT, 12, 101, 0, MSGFLAG_MAILING_LIST, "is a contact"},
     /* d) domain */
-    {"domain of a customer", IN, "From: sales@kunde.example\nSubject: Angebot\n", NULL, NULL, MAILCLASS_CUSTOMER,
-     DOMAIN, 12, 0, 0, 0, "From domain kunde.example belongs to organisation 12 (customer)"},
-    {"a subdomain maps through its parent", IN, "From: noreply@mail.eu.kunde.example\nSubject: Angebot\n", NULL,
-     NULL, MAILCLASS_CUSTOMER, DOMAIN, 12, 0, 0, 0, "mail.eu.kunde.example is under kunde.example"},
+    {"domain of a customer", IN, "From: sales@kunde.example\nSubject: Angebot\n", NULL, NULL,
+     MAILCLASS_CUSTOMER, DOMAIN, 12, 0, 0, 0,
+     "From domain kunde.example belongs to organisation 12 (customer)"},
+    {"a subdomain maps through its parent", IN, "From: noreply@mail.eu.kunde.example\nSubject: Angebot\n",
+     NULL, NULL, MAILCLASS_CUSTOMER, DOMAIN, 12, 0, 0, 0, "mail.eu.kunde.example is under kunde.example"},
     {"domain of an organisation of kind other", IN, "From: info@other.example\nSubject: Hallo\n", NULL, NULL,
      MAILCLASS_UNCLASSIFIED, DOMAIN, 30, 0, 0, 0, "belongs to organisation 30 (other)"},
     {"domain of a VIP supplier", IN, "From: ar@supply.example\nSubject: Zahlung\n", NULL, NULL,
@@ -151,10 +153,11 @@ static const struct cls_case cases[] = {
      MAILCLASS_CUSTOMER, DOMAIN, 12, 0, 0, MSGFLAG_MAILING_LIST, "belongs to organisation 12"},
     {"free mail never maps by domain (built-in list)", IN, "From: someone@gmail.com\nSubject: Frage\n", NULL,
      NULL, MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0, "free-mail domain"},
-    {"free mail never maps by domain (callback)", IN, "From: x@freemail.example\nSubject: Frage\n", NULL, NULL,
-     MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0, "free-mail domain"},
-    {"free mail never maps, not even through a subdomain", IN, "From: x@eu.freemail.example\nSubject: Frage\n",
-     NULL, NULL, MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0, "free-mail domain"},
+    {"free mail never maps by domain (callback)", IN, "From: x@freemail.example\nSubject: Frage\n", NULL,
+     NULL, MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0, "free-mail domain"},
+    {"free mail never maps, not even through a subdomain", IN,
+     "From: x@eu.freemail.example\nSubject: Frage\n", NULL, NULL, MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0,
+     "free-mail domain"},
     /* e) bulk */
     {"bulk from a stranger is a newsletter", IN,
      "From: News <news@shop.example>\nSubject: Angebote\nList-Unsubscribe: <mailto:u@shop.example>\n",
@@ -163,28 +166,33 @@ static const struct cls_case cases[] = {
     {"bulk from free mail is a newsletter", IN, "From: club@gmail.com\nSubject: Termine\nPrecedence: list\n",
      NULL, NULL, MAILCLASS_NEWSLETTER, BULK, 0, 0, 0, MSGFLAG_MAILING_LIST, "bulk mail"},
     /* f) none */
-    {"a stranger", IN, "From: fremd@unknown.example\nSubject: Frage\n", NULL, NULL, MAILCLASS_UNCLASSIFIED, NONE,
-     0, 0, 0, 0, "From fremd@unknown.example is not in the address book"},
+    {"a stranger", IN, "From: fremd@unknown.example\nSubject: Frage\n", NULL, NULL, MAILCLASS_UNCLASSIFIED,
+     NONE, 0, 0, 0, 0, "From fremd@unknown.example is not in the address book"},
     {"no From: the envelope sender is the counterpart", IN, "Subject: Frage\n", "<anna@kunde.example>", NULL,
      MAILCLASS_CUSTOMER, CONTACT, 12, 101, 0, 0, "Envelope sender anna@kunde.example is a contact"},
-    {"no From and the null sender: no counterpart", IN, "Subject: Frage\n", "<>", NULL, MAILCLASS_UNCLASSIFIED,
-     NONE, 0, 0, 0, 0, "names no counterpart"},
+    {"no From and the null sender: no counterpart", IN, "Subject: Frage\n", "<>", NULL,
+     MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0, "names no counterpart"},
     /* b) internal */
     {"direction internal", "internal", "From: kollege@us.example\nTo: info@us.example\nSubject: Mittag\n",
      "kollege@us.example", "info@us.example", MAILCLASS_INTERNAL, INTERNAL, 0, 0, 0, 0, "internal"},
     {"outbound to our own domains only", OUT, "From: info@us.example\nTo: kollege@us.example\nSubject: x\n",
      "info@us.example", "kollege@us.example", MAILCLASS_INTERNAL, INTERNAL, 0, 0, 0, 0,
      "Every recipient is in our own domains"},
-    {"inbound claiming our own domain is not internal", IN,
-     "From: chef@us.example\nSubject: Bitte zahlen\n", "chef@us.example", NULL, MAILCLASS_UNCLASSIFIED, NONE, 0,
-     0, 0, 0, "claims one of our own domains from outside"},
+    {"inbound claiming our own domain is not internal", IN, "From: chef@us.example\nSubject: Bitte zahlen\n",
+     "chef@us.example", NULL, MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0,
+     "claims one of our own domains from outside"},
     /* outbound counterparts */
     {"outbound: the first recipient outside", OUT,
      "From: info@us.example\nTo: kollege@us.example\nCc: anna@kunde.example, bob@other.example\nSubject: x\n",
-     "info@us.example", NULL, MAILCLASS_CUSTOMER, CONTACT, 12, 101, 0, 0, "Cc anna@kunde.example is a contact"},
-    {"outbound: a Bcc recipient from the envelope", OUT, "From: info@us.example\nTo: kollege@us.example\nSubject: x\n",
-     "info@us.example", "<lieferant@supply.example>", MAILCLASS_SUPPLIER, CONTACT, 20, 102, 0, 0,
+     "info@us.example", NULL, MAILCLASS_CUSTOMER, CONTACT, 12, 101, 0, 0,
+     "Cc anna@kunde.example is a contact"},
+    {"outbound: a Bcc recipient from the envelope", OUT,
+     "From: info@us.example\nTo: kollege@us.example\nSubject: x\n", "info@us.example",
+     "<lieferant@supply.example>", MAILCLASS_SUPPLIER, CONTACT, 20, 102, 0, 0,
      "Recipient lieferant@supply.example"},
+    {"outbound to a local name only: no counterpart, not internal", OUT,
+     "From: info@us.example\nTo: root\nSubject: x\n", "info@us.example", "root", MAILCLASS_UNCLASSIFIED, NONE,
+     0, 0, 0, 0, "names no counterpart"},
     {"outbound to a stranger", OUT, "From: info@us.example\nTo: fremd@unknown.example\nSubject: x\n",
      "info@us.example", NULL, MAILCLASS_UNCLASSIFIED, NONE, 0, 0, 0, 0, "To fremd@unknown.example is not"},
     /* a) rules */
@@ -192,29 +200,30 @@ static const struct cls_case cases[] = {
      NULL, MAILCLASS_SUPPLIER, RULE, 12, 101, 0, 0, "Rule 7 \"Invoices\" sets the class supplier"},
     {"a rule gives advertising", IN, "From: spam@unknown.example\nSubject: cheap viagra\n", NULL, NULL,
      MAILCLASS_ADVERTISING, RULE, 0, 0, 0, 0, "Rule 8 sets the class advertising"},
-    {"a rule overrides bulk", IN,
-     "From: news@shop.example\nSubject: Rechnung\nList-Id: <x.shop.example>\n", NULL, NULL, MAILCLASS_SUPPLIER,
-     RULE, 0, 0, 0, MSGFLAG_MAILING_LIST, "Rule 7"},
+    {"a rule overrides bulk", IN, "From: news@shop.example\nSubject: Rechnung\nList-Id: <x.shop.example>\n",
+     NULL, NULL, MAILCLASS_SUPPLIER, RULE, 0, 0, 0, MSGFLAG_MAILING_LIST, "Rule 7"},
     {"a rule overrides internal", "internal", "From: a@us.example\nSubject: Rechnung\n", NULL, NULL,
      MAILCLASS_SUPPLIER, RULE, 0, 0, 0, 0, "Rule 7"},
-    {"a rule can make mail that claims our domain internal", IN, "From: shop@us.example\nSubject: intern: x\n",
-     NULL, NULL, MAILCLASS_INTERNAL, RULE, 0, 0, 0, 0, "Rule 11"},
+    {"a rule can make mail that claims our domain internal", IN,
+     "From: shop@us.example\nSubject: intern: x\n", NULL, NULL, MAILCLASS_INTERNAL, RULE, 0, 0, 0, 0,
+     "Rule 11"},
     {"a rule's organisation beats the book's, the class stays the contact's", IN,
-     "From: anna@kunde.example\nSubject: Projekt Nord\n", NULL, NULL, MAILCLASS_CUSTOMER, CONTACT, 55, 101, 0, 0,
-     "organisation 12 (customer)"},
+     "From: anna@kunde.example\nSubject: Projekt Nord\n", NULL, NULL, MAILCLASS_CUSTOMER, CONTACT, 55, 101, 0,
+     0, "organisation 12 (customer)"},
     /* flags beside the class */
     {"a bounce from a customer's server", IN,
      "From: MAILER-DAEMON@kunde.example\nSubject: Undelivered Mail Returned to Sender\n", "", NULL,
      MAILCLASS_CUSTOMER, DOMAIN, 12, 0, 0, MSGFLAG_BOUNCE, "kunde.example"},
     {"an out-of-office from a contact", IN,
-     "From: anna@kunde.example\nSubject: Abwesenheitsnotiz: Angebot\nAuto-Submitted: auto-replied\n", NULL, NULL,
-     MAILCLASS_CUSTOMER, CONTACT, 12, 101, 0, MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE, "is a contact"},
+     "From: anna@kunde.example\nSubject: Abwesenheitsnotiz: Angebot\nAuto-Submitted: auto-replied\n", NULL,
+     NULL, MAILCLASS_CUSTOMER, CONTACT, 12, 101, 0, MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE,
+     "is a contact"},
 };
 
 /* run - one case through mimeparse and classify; 0 or -1 */
 static int run(const char *name, const char *raw, const char *direction, const char *env_from,
-	       const char *env_rcpt, const struct ruleset *rs, struct book *book, struct classification *out,
-	       char *err, size_t errlen)
+               const char *env_rcpt, const struct ruleset *rs, struct book *book, struct classification *out,
+               char *err, size_t errlen)
 {
 	struct mp_message m;
 	char perr[256];
@@ -240,12 +249,14 @@ static void test_cases(const struct ruleset *rs)
 		struct classification out;
 		struct book book = {.n_domains = 0};
 		snprintf(raw, sizeof(raw), "%sMessage-ID: <%zu@test>\n\nHello.\n", c->headers, i);
-		if (run(c->name, raw, c->direction, c->env_from, c->env_rcpt, rs, &book, &out, err, sizeof(err)) < 0) {
+		if (run(c->name, raw, c->direction, c->env_from, c->env_rcpt, rs, &book, &out, err,
+		        sizeof(err)) < 0) {
 			ok(0, "%s: %s", c->name, err);
 			continue;
 		}
 		is_str(mailclass_name(out.class), mailclass_name(c->class), "%s: class", c->name);
-		is_str(classify_decider_name(out.decided_by), classify_decider_name(c->by), "%s: decided by", c->name);
+		is_str(classify_decider_name(out.decided_by), classify_decider_name(c->by), "%s: decided by",
+		       c->name);
 		is_int(out.organisation_id, c->org, "%s: organisation", c->name);
 		is_int(out.contact_id, c->contact, "%s: contact", c->name);
 		is_int(out.vip, c->vip, "%s: vip", c->name);
@@ -256,7 +267,8 @@ static void test_cases(const struct ruleset *rs)
 		for (size_t k = 0; k < book.n_domains; k++)
 			ok(strcmp(book.asked_domains[k], "gmail.com") != 0 &&
 			       strstr(book.asked_domains[k], "freemail.example") == NULL,
-			   "%s: the book is never asked for a free-mail domain (%s)", c->name, book.asked_domains[k]);
+			   "%s: the book is never asked for a free-mail domain (%s)", c->name,
+			   book.asked_domains[k]);
 	}
 }
 
@@ -268,9 +280,10 @@ static void test_details(const struct ruleset *rs)
 	char err[256];
 
 	/* the rule's other actions, the counterpart, labels; rules see the envelope and the lookup */
-	const char sap[] = "From: anna@kunde.example\nTo: info@us.example\nSubject: Rechnung\nX-Mailer: SAP R/3\n\nx\n";
+	const char sap[] =
+	    "From: anna@kunde.example\nTo: info@us.example\nSubject: Rechnung\nX-Mailer: SAP R/3\n\nx\n";
 	if (run("sap", sap, IN, "<bounces@kunde.example>", "<service@us.example>", rs, &book, &out, err,
-		sizeof(err)) == 0) {
+	        sizeof(err)) == 0) {
 		is_str(out.counterpart, "anna@kunde.example", "the counterpart");
 		is_int(out.rules.n_labels, 2, "labels of two rules");
 		is_str(out.rules.n_labels > 1 ? out.rules.labels[1] : NULL, "sap",
@@ -286,21 +299,22 @@ static void test_details(const struct ruleset *rs)
 	/* an inbound claim of our own domain is not asked of the book */
 	book = (struct book){.n_domains = 0};
 	if (run("own", "From: chef@us.example\nSubject: x\n\nx\n", IN, NULL, NULL, rs, &book, &out, err,
-		sizeof(err)) == 0)
-		ok(book.address_lookups == 0 && book.n_domains == 0, "a claim of our own domain is not looked up");
+	        sizeof(err)) == 0)
+		ok(book.address_lookups == 0 && book.n_domains == 0,
+		   "a claim of our own domain is not looked up");
 
 	/* errors */
 	book = (struct book){.n_domains = 0};
-	is_int(run("broken address", "From: broken@kunde.example\nSubject: x\n\nx\n", IN, NULL, NULL, rs, &book,
-		   &out, err, sizeof(err)),
+	is_int(run("broken address", "From: broken@kunde.example\nSubject: x\n\nx\n", IN, NULL, NULL, rs,
+	           &book, &out, err, sizeof(err)),
 	       -1, "a failing address lookup fails the call");
 	is_str(err, "address book: looking up broken@kunde.example failed", "its message");
-	is_int(run("broken domain", "From: x@broken.example\nSubject: x\n\nx\n", IN, NULL, NULL, rs, &book, &out,
-		   err, sizeof(err)),
+	is_int(run("broken domain", "From: x@broken.example\nSubject: x\n\nx\n", IN, NULL, NULL, rs, &book,
+	           &out, err, sizeof(err)),
 	       -1, "a failing domain lookup fails the call");
 	is_str(err, "address book: looking up the domain broken.example failed", "its message");
 	is_int(run("direction", "From: a@b.example\n\nx\n", "sideways", NULL, NULL, rs, &book, &out, err,
-		   sizeof(err)),
+	           sizeof(err)),
 	       -1, "an unknown direction fails");
 	is_str(err, "unknown direction \"sideways\"", "its message");
 	is_int(classify_message(NULL, NULL, NULL, &out, err, sizeof(err)), -1, "no input fails");
@@ -313,8 +327,10 @@ static void test_details(const struct ruleset *rs)
 		is_int(classify_message(&in, NULL, NULL, &out, err, sizeof(err)), 0, "no book, no rules");
 		is_str(mailclass_name(out.class), "newsletter", "no book: bulk is a newsletter");
 		struct classify_addrbook empty = {0};
-		is_int(classify_message(&in, &empty, NULL, &out, err, sizeof(err)), 0, "a book without callbacks");
-		is_str(classify_decider_name(out.decided_by), "bulk", "a book without callbacks knows nobody");
+		is_int(classify_message(&in, &empty, NULL, &out, err, sizeof(err)), 0,
+		       "a book without callbacks");
+		is_str(classify_decider_name(out.decided_by), "bulk",
+		       "a book without callbacks knows nobody");
 		mimeparse_free(&m);
 	}
 }
@@ -323,7 +339,7 @@ static void test_details(const struct ruleset *rs)
 static void test_names(void)
 {
 	static const char *const classes[] = {"unclassified", "customer",   "supplier",
-					      "internal",     "newsletter", "advertising"};
+	                                      "internal",     "newsletter", "advertising"};
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
 		enum mail_class c;
 		is_int(mailclass_parse(classes[i], &c), 0, "parse %s", classes[i]);

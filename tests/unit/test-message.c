@@ -9,6 +9,7 @@
 #include "conf-text.h"
 #include "message.h"
 #include "record.h"
+#include "tagger.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/mailroom-test-msg-XXXXXX";
@@ -195,6 +196,35 @@ int main(void)
 		ok(!msg_recorded(m), "spool failure: never claims a record");
 		msg_free(&m);
 	}
+
+	/* 7. The class tag: from the cached address book (here only our own
+	 * domains) and the header section. A fresh spool brings tmp/ back. */
+	spool_close(&spool);
+	spool = spool_open(dir, 8, 0, err, sizeof(err));
+	ok(spool != NULL, "spool reopened");
+	gw->conf->milter_on_spool_failure = SPOOL_FAIL_TEMPFAIL;
+	gw->conf->personal_policy = POLICY_FULL;
+	tagger_init(gw->conf);
+	m = msg_new(conn, gw, spool, "<news@shop.test>", NULL, "smtpd", NULL);
+	msg_rcpt(m, "<info@example.com>", NULL);
+	msg_header(m, "From", " Shop <news@shop.test>");
+	msg_header(m, "List-Unsubscribe", " <mailto:u@shop.test>");
+	msg_header(m, "Subject", " Deals");
+	is_int(msg_eom(m, "QID2"), MSG_ACCEPT, "tag: accepted");
+	is_str(m->class_name, "newsletter", "tag: bulk mail from an unknown sender is a newsletter");
+	msg_free(&m);
+	m = msg_new(conn, gw, spool, "<bob@customer.test>", NULL, "smtpd", NULL);
+	msg_rcpt(m, "<info@example.com>", NULL);
+	is_int(feed(m), MSG_ACCEPT, "tag: accepted");
+	ok(m->class_name == NULL, "tag: nothing decides an unknown sender: no X-Mailroom-Class");
+	msg_free(&m);
+	m = msg_new(conn, gw, spool, "<info@example.com>", NULL, "ORIGINATING", NULL);
+	msg_rcpt(m, "<service@example.com>", NULL);
+	msg_header(m, "From", " <info@example.com>");
+	is_int(msg_eom(m, "QID3"), MSG_ACCEPT, "tag: accepted");
+	is_str(m->class_name, "internal", "tag: internal mail");
+	msg_free(&m);
+	tagger_shutdown();
 
 	msg_conn_free(&conn);
 	gateway_unref(&gw);

@@ -21,9 +21,9 @@
 #include "rawheaders.h"
 #include "tap.h"
 
-#define FILE_MAX (64u << 20)
+#define FILE_MAX      (64u << 20)
 #define AGREEMENT_MIN 0.99
-#define SHOW_MAX 40 /* files named per kind of finding */
+#define SHOW_MAX      40 /* files named per kind of finding */
 
 struct folder_stats {
 	unsigned files, parsed, refused;
@@ -41,7 +41,8 @@ static char *slurp(const char *path, size_t *len)
 	    (data = malloc((size_t)st.st_size + 1)) != NULL) {
 		ssize_t n;
 		*len = 0;
-		while (*len < (size_t)st.st_size && (n = read(fd, data + *len, (size_t)st.st_size - *len)) > 0)
+		while (*len < (size_t)st.st_size &&
+		       (n = read(fd, data + *len, (size_t)st.st_size - *len)) > 0)
 			*len += (size_t)n;
 		data[*len] = '\0';
 	}
@@ -71,7 +72,8 @@ static int bulk_label(const char *raw, size_t len)
 			while (v < p + n && (*v == ' ' || *v == '\t'))
 				v++;
 			size_t left = (size_t)(p + n - v);
-			if ((left >= 4 && strncasecmp(v, "bulk", 4) == 0) || (left >= 4 && strncasecmp(v, "list", 4) == 0))
+			if ((left >= 4 && strncasecmp(v, "bulk", 4) == 0) ||
+			    (left >= 4 && strncasecmp(v, "list", 4) == 0))
 				return 1;
 		}
 		p = nl ? nl + 1 : end;
@@ -115,7 +117,8 @@ static void one_file(struct folder_stats *fs, const char *path, int compare)
 		if (label == flag)
 			fs->agree++;
 		else
-			printf("# disagree %s: label %d, flag %d (%s)\n", base(path), label, flag, why[0] ? why : "no signal");
+			printf("# disagree %s: label %d, flag %d (%s)\n", base(path), label, flag,
+			       why[0] ? why : "no signal");
 	}
 	mimeparse_free(&m);
 	free(raw);
@@ -157,16 +160,18 @@ int main(void)
 		snprintf(dir, sizeof(dir), "%s/%s", root, folders[i]);
 		printf("# spamassassin/%s:\n", folders[i]);
 		folder(&fs, dir, compare);
-		ok(fs.files > 0 && fs.parsed > 0, "spamassassin/%s: %u files, %u parsed, %u refused", folders[i],
-		   fs.files, fs.parsed, fs.refused);
-		printf("# spamassassin/%s: %u bounces, %u auto-replies (%u out of office), %u bulk\n", folders[i],
-		       fs.bounce, fs.auto_reply, fs.ooo, fs.list);
+		ok(fs.files > 0 && fs.parsed > 0, "spamassassin/%s: %u files, %u parsed, %u refused",
+		   folders[i], fs.files, fs.parsed, fs.refused);
+		printf("# spamassassin/%s: %u bounces, %u auto-replies (%u out of office), %u bulk\n",
+		       folders[i], fs.bounce, fs.auto_reply, fs.ooo, fs.list);
 		if (compare) {
 			double agreement = fs.parsed ? (double)fs.agree / fs.parsed : 0;
-			printf("# spamassassin/%s: MSGFLAG_MAILING_LIST agrees with the header label on %u of %u"
-			       " (%.2f%%); %u labelled bulk\n",
-			       folders[i], fs.agree, fs.parsed, 100 * agreement, fs.labelled);
-			ok(agreement >= AGREEMENT_MIN, "mailing-list flag agrees with the label: %.2f%% (want >= %.0f%%)",
+			printf(
+			    "# spamassassin/%s: MSGFLAG_MAILING_LIST agrees with the header label on %u of %u"
+			    " (%.2f%%); %u labelled bulk\n",
+			    folders[i], fs.agree, fs.parsed, 100 * agreement, fs.labelled);
+			ok(agreement >= AGREEMENT_MIN,
+			   "mailing-list flag agrees with the label: %.2f%% (want >= %.0f%%)",
 			   100 * agreement, 100 * AGREEMENT_MIN);
 		}
 	}

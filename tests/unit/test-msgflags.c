@@ -14,15 +14,15 @@
 #define O MSGFLAG_OUT_OF_OFFICE
 #define L MSGFLAG_MAILING_LIST
 
-#define PERSON "Anna Berg <anna@kunde.example>"
-#define DAEMON "MAILER-DAEMON@mx.kunde.example (Mail Delivery System)"
-#define NOTHING "Thanks for the quote. We will order next week.\n"
-#define AWAY_EN "Thank you for your message. I am out of the office until 12 August.\n"
-#define AWAY_DE "Vielen Dank f\xc3\xbcr Ihre Nachricht. Ich bin ab dem 12.08. wieder im B\xc3\xbcro.\n"
+#define PERSON   "Anna Berg <anna@kunde.example>"
+#define DAEMON   "MAILER-DAEMON@mx.kunde.example (Mail Delivery System)"
+#define NOTHING  "Thanks for the quote. We will order next week.\n"
+#define AWAY_EN  "Thank you for your message. I am out of the office until 12 August.\n"
+#define AWAY_DE  "Vielen Dank f\xc3\xbcr Ihre Nachricht. Ich bin ab dem 12.08. wieder im B\xc3\xbcro.\n"
 #define DSN_TYPE "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n"
-#define DSN_BODY                                                                                           \
-	"--b1\nContent-Type: text/plain\n\nYour message could not be delivered.\n"                          \
-	"--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.kunde.example\n\n"           \
+#define DSN_BODY                                                                                             \
+	"--b1\nContent-Type: text/plain\n\nYour message could not be delivered.\n"                           \
+	"--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.kunde.example\n\n"            \
 	"Final-Recipient: rfc822; bob@kunde.example\nAction: failed\nStatus: 5.1.1\n--b1--\n"
 
 struct flag_case {
@@ -49,9 +49,10 @@ static const struct flag_case cases[] = {
      "--b1\nContent-Type: text/plain\n\nRead.\n--b1--\n", "anna@kunde.example", A, "read receipt"},
     /* B2 */
     {"B2 X-Failed-Recipients", "Delivery <noreply@mx.kunde.example>", "Problem",
-     "X-Failed-Recipients: bob@kunde.example\n", NOTHING, "noreply@mx.kunde.example", B, "X-Failed-Recipients"},
-    {"B2 X-MS-Exchange-Message-Is-Ndr", "Ops <ops@kunde.example>", "Problem", "X-MS-Exchange-Message-Is-Ndr:\n",
-     NOTHING, "ops@kunde.example", B, "X-MS-Exchange-Message-Is-Ndr"},
+     "X-Failed-Recipients: bob@kunde.example\n", NOTHING, "noreply@mx.kunde.example", B,
+     "X-Failed-Recipients"},
+    {"B2 X-MS-Exchange-Message-Is-Ndr", "Ops <ops@kunde.example>", "Problem",
+     "X-MS-Exchange-Message-Is-Ndr:\n", NOTHING, "ops@kunde.example", B, "X-MS-Exchange-Message-Is-Ndr"},
     /* B3 */
     {"B3 From MAILER-DAEMON", DAEMON, "Notice", "", NOTHING, "daemon@kunde.example", B, "From MAILER-DAEMON"},
     /* B4 */
@@ -82,8 +83,8 @@ static const struct flag_case cases[] = {
      NULL},
     {"B5 Exchange subject, German variant", PERSON, "Nicht zustellbar: Angebot 4711", "", NOTHING,
      "x@kunde.example", B, NULL},
-    {"B5 Sendmail subject", PERSON, "Returned mail: see transcript for details", "", NOTHING, "x@kunde.example",
-     B, NULL},
+    {"B5 Sendmail subject", PERSON, "Returned mail: see transcript for details", "", NOTHING,
+     "x@kunde.example", B, NULL},
     {"B5 qmail subject", PERSON, "failure notice", "", NOTHING, "x@kunde.example", B, NULL},
     {"B5 Delivery has failed", PERSON, "Delivery has failed to these recipients", "", NOTHING,
      "x@kunde.example", B, NULL},
@@ -132,8 +133,8 @@ static const struct flag_case cases[] = {
     /* A4 */
     {"A4 Automatic reply: (not an absence without absence words)", PERSON, "Automatic reply: Angebot", "",
      "Thank you, we answer within a day.\n", "anna@kunde.example", A, "subject \"Automatic reply:\""},
-    {"A4 Automatische Antwort:", PERSON, "Automatische Antwort: Angebot", "", NOTHING, "anna@kunde.example", A,
-     NULL},
+    {"A4 Automatische Antwort:", PERSON, "Automatische Antwort: Angebot", "", NOTHING, "anna@kunde.example",
+     A, NULL},
     {"A4 Auto-Reply:", PERSON, "Auto-Reply: Angebot", "", NOTHING, "anna@kunde.example", A, NULL},
     {"A4 Autoreply alone", PERSON, "Autoreply", "", NOTHING, "anna@kunde.example", A, NULL},
     {"A4 AutoReply: ", PERSON, "AutoReply: Angebot", "", NOTHING, "anna@kunde.example", A, NULL},
@@ -146,8 +147,8 @@ static const struct flag_case cases[] = {
     /* weak pairs */
     {"S+X Out of Office: with X-Auto-Response-Suppress", PERSON, "Out of Office: Angebot",
      "X-Auto-Response-Suppress: All\n", NOTHING, "anna@kunde.example", A | O, "X-Auto-Response-Suppress"},
-    {"X alone is nothing", PERSON, "Angebot", "X-Auto-Response-Suppress: All\n", NOTHING, "anna@kunde.example",
-     0, ""},
+    {"X alone is nothing", PERSON, "Angebot", "X-Auto-Response-Suppress: All\n", NOTHING,
+     "anna@kunde.example", 0, ""},
     {"X with absence text is nothing", PERSON, "Angebot", "X-Auto-Response-Suppress: OOF\n", AWAY_EN,
      "anna@kunde.example", 0, ""},
     {"S+P Abwesenheitsnotiz with Precedence bulk (not a list then)", PERSON, "Abwesenheitsnotiz: Angebot",
@@ -202,9 +203,9 @@ static size_t build(const struct flag_case *c, char *buf, size_t len)
 	if (c->subject)
 		snprintf(subject, sizeof(subject), "Subject: %s\n", c->subject);
 	int n = snprintf(buf, len,
-			 "From: %s\nTo: info@us.example\n%sDate: Mon, 5 Aug 2024 10:00:00 +0200\n"
-			 "Message-ID: <case@kunde.example>\nMIME-Version: 1.0\n%s\n%s",
-			 c->from, subject, c->headers, c->body);
+	                 "From: %s\nTo: info@us.example\n%sDate: Mon, 5 Aug 2024 10:00:00 +0200\n"
+	                 "Message-ID: <case@kunde.example>\nMIME-Version: 1.0\n%s\n%s",
+	                 c->from, subject, c->headers, c->body);
 	return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
@@ -237,7 +238,8 @@ static void test_cases(void)
 			printf("#   got \"%s\", want \"%s\" (why: %s)\n", got, want, why);
 		if (c->why != NULL && c->why[0] == '\0')
 			is_str(why, "", "%s: no reason when no flag", c->name);
-		else if (c->why != NULL && !ok(strstr(why, c->why) != NULL, "%s: why names the signal", c->name))
+		else if (c->why != NULL &&
+		         !ok(strstr(why, c->why) != NULL, "%s: why names the signal", c->name))
 			printf("#   got \"%s\", want it to hold \"%s\"\n", why, c->why);
 		mimeparse_free(&m);
 	}
@@ -246,8 +248,9 @@ static void test_cases(void)
 /* test_without_lookup - without the lookup the fields mp_message lacks are not seen */
 static void test_without_lookup(void)
 {
-	const char raw[] = "From: ops@kunde.example\nSubject: Problem\nX-Failed-Recipients: bob@kunde.example\n"
-			   "X-Autorespond: yes\n\nHello.\n";
+	const char raw[] =
+	    "From: ops@kunde.example\nSubject: Problem\nX-Failed-Recipients: bob@kunde.example\n"
+	    "X-Autorespond: yes\n\nHello.\n";
 	struct mp_message m;
 	char why[256];
 	if (parse("without lookup", raw, sizeof(raw) - 1, &m) < 0)
@@ -284,12 +287,13 @@ static void test_format(void)
 		unsigned flags;
 		const char *want;
 	} fmt[] = {{0, ""},
-		   {B, "bounce"},
-		   {A | O, "auto-reply,out-of-office"},
-		   {B | A | O | L, "bounce,auto-reply,out-of-office,list"},
-		   {L | 0x100u, "list"}};
+	           {B, "bounce"},
+	           {A | O, "auto-reply,out-of-office"},
+	           {B | A | O | L, "bounce,auto-reply,out-of-office,list"},
+	           {L | 0x100u, "list"}};
 	for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++)
-		is_str(msgflags_format(fmt[i].flags, buf, sizeof(buf)), fmt[i].want, "format 0x%x", fmt[i].flags);
+		is_str(msgflags_format(fmt[i].flags, buf, sizeof(buf)), fmt[i].want, "format 0x%x",
+		       fmt[i].flags);
 	is_str(msgflags_format(B | A, buf, 9), "bounce,a", "format cut to the buffer");
 }
 

@@ -67,8 +67,8 @@ static struct ruleset *compile(const char *json, const char *what)
 static int fires(const char *condition, const char *subject, const char *text)
 {
 	char json[2048];
-	snprintf(json, sizeof(json), "[{\"id\":1,\"position\":1,\"conditions\":[%s],\"actions\":{\"stop\":true}}]",
-		 condition);
+	snprintf(json, sizeof(json),
+	         "[{\"id\":1,\"position\":1,\"conditions\":[%s],\"actions\":{\"stop\":true}}]", condition);
 	struct ruleset *rs = compile(json, condition);
 	struct rules_result res;
 	struct rules_input in = input(subject, text);
@@ -88,10 +88,12 @@ static void test_conditions(void)
 		int want;
 		const char *name;
 	} cases[] = {
-	    {"{\"field\":\"sender\",\"pattern\":\"@kunde\\\\.example$\"}", "x", 1, "sender: the From address"},
+	    {"{\"field\":\"sender\",\"pattern\":\"@kunde\\\\.example$\"}", "x", 1,
+	     "sender: the From address"},
 	    {"{\"field\":\"sender\",\"pattern\":\"^bounces\\\\+\"}", "x", 1, "sender: the envelope sender"},
 	    {"{\"field\":\"sender\",\"pattern\":\"@us\\\\.example$\"}", "x", 0, "sender: not a recipient"},
-	    {"{\"field\":\"recipients\",\"pattern\":\"^service@\"}", "x", 1, "recipients: an envelope recipient"},
+	    {"{\"field\":\"recipients\",\"pattern\":\"^service@\"}", "x", 1,
+	     "recipients: an envelope recipient"},
 	    {"{\"field\":\"recipients\",\"pattern\":\"^cc@\"}", "x", 1, "recipients: Cc"},
 	    {"{\"field\":\"recipients\",\"pattern\":\"^anna@\"}", "x", 0, "recipients: not the sender"},
 	    {"{\"field\":\"subject\",\"pattern\":\"rechnung\"}", "Ihre Rechnung 4711", 1, "subject"},
@@ -100,22 +102,30 @@ static void test_conditions(void)
 	    {"{\"field\":\"header:X-Mailer\",\"pattern\":\"^SAP\"}", "x", 1, "header:X-Mailer"},
 	    {"{\"field\":\"header:x-mailer\",\"pattern\":\"^SAP\"}", "x", 1, "header: the name in any case"},
 	    {"{\"field\":\"header:Received\",\"pattern\":\"partner\"}", "x", 1, "header: its second value"},
-	    {"{\"field\":\"header:X-Absent\",\"pattern\":\"\"}", "x", 0, "header: an absent field has no value"},
+	    {"{\"field\":\"header:X-Absent\",\"pattern\":\"\"}", "x", 0,
+	     "header: an absent field has no value"},
 	    {"{\"field\":\"header:X-Absent\",\"pattern\":\".\",\"negate\":true}", "x", 1,
 	     "negate: an absent field matches nothing"},
 	    {"{\"field\":\"subject\",\"pattern\":\"rechnung\",\"negate\":true}", "Ihre Rechnung", 0,
 	     "negate: a match fails"},
-	    {"{\"field\":\"subject\",\"pattern\":\"angebot\",\"negate\":false}", "Ihr Angebot", 1, "negate false"},
-	    {"{\"field\":\"subject\",\"pattern\":\"RECHNUNG\"}", "rechnung", 1, "case-insensitive by default"},
+	    {"{\"field\":\"subject\",\"pattern\":\"angebot\",\"negate\":false}", "Ihr Angebot", 1,
+	     "negate false"},
+	    {"{\"field\":\"subject\",\"pattern\":\"RECHNUNG\"}", "rechnung", 1,
+	     "case-insensitive by default"},
 	    {"{\"field\":\"subject\",\"pattern\":\"RECHNUNG\",\"case_sensitive\":true}", "rechnung", 0,
 	     "case_sensitive: no match in other case"},
 	    {"{\"field\":\"subject\",\"pattern\":\"Rechnung\",\"case_sensitive\":true}", "Ihre Rechnung", 1,
 	     "case_sensitive: same case matches"},
-	    {"{\"field\":\"subject\",\"pattern\":\"\xc3\x9c" "berweisung\"}", "\xc3\xbc" "berweisung erhalten", 1,
-	     "case-insensitive beyond ASCII"},
+	    {"{\"field\":\"subject\",\"pattern\":\"\xc3\x9c"
+	     "berweisung\"}",
+	     "\xc3\xbc"
+	     "berweisung erhalten",
+	     1, "case-insensitive beyond ASCII"},
 	    {"{\"field\":\"subject\",\"pattern\":\"(?-i)Rechnung\"}", "rechnung", 0, "(?-i) in the pattern"},
-	    {"{\"field\":\"subject\",\"pattern\":\"\\\\bgr\\\\w+e\\\\b\"}", "Viele Gr\xc3\xbc\xc3\x9f" "e", 1,
-	     "\\w knows umlauts"},
+	    {"{\"field\":\"subject\",\"pattern\":\"\\\\bgr\\\\w+e\\\\b\"}",
+	     "Viele Gr\xc3\xbc\xc3\x9f"
+	     "e",
+	     1, "\\w knows umlauts"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		is_int(fires(cases[i].cond, cases[i].subject, ""), cases[i].want, "%s", cases[i].name);
@@ -126,8 +136,10 @@ static void test_conditions(void)
 	memcpy(text + 1000, "MARKER1", 7);
 	memcpy(text + 1100, "MARKER2", 7);
 	text[sizeof(text) - 1] = '\0';
-	is_int(fires("{\"field\":\"text\",\"pattern\":\"marker1\"}", "x", text), 1, "text: within 1024 bytes");
-	is_int(fires("{\"field\":\"text\",\"pattern\":\"marker2\"}", "x", text), 0, "text: past 1024 bytes unseen");
+	is_int(fires("{\"field\":\"text\",\"pattern\":\"marker1\"}", "x", text), 1,
+	       "text: within 1024 bytes");
+	is_int(fires("{\"field\":\"text\",\"pattern\":\"marker2\"}", "x", text), 0,
+	       "text: past 1024 bytes unseen");
 	is_int(fires("{\"field\":\"text\",\"pattern\":\"\\\\.$\"}", "x", text), 1, "text: ends at the cut");
 	/* a two-byte character across byte 1024 is left out whole */
 	memset(text, '.', sizeof(text));
@@ -138,21 +150,25 @@ static void test_conditions(void)
 	is_int(fires("{\"field\":\"text\",\"pattern\":\"^$\"}", "x", NULL), 1, "text: absent is empty");
 
 	/* all conditions must hold */
-	is_int(fires("{\"field\":\"subject\",\"pattern\":\"rechnung\"},{\"field\":\"header:X-Mailer\",\"pattern\":"
-		     "\"SAP\"}",
-		     "Rechnung", NULL),
-	       1, "two conditions, both hold");
-	is_int(fires("{\"field\":\"subject\",\"pattern\":\"rechnung\"},{\"field\":\"header:X-Mailer\",\"pattern\":"
-		     "\"Outlook\"}",
-		     "Rechnung", NULL),
-	       0, "two conditions, one fails");
+	is_int(
+	    fires(
+	        "{\"field\":\"subject\",\"pattern\":\"rechnung\"},{\"field\":\"header:X-Mailer\",\"pattern\":"
+	        "\"SAP\"}",
+	        "Rechnung", NULL),
+	    1, "two conditions, both hold");
+	is_int(
+	    fires(
+	        "{\"field\":\"subject\",\"pattern\":\"rechnung\"},{\"field\":\"header:X-Mailer\",\"pattern\":"
+	        "\"Outlook\"}",
+	        "Rechnung", NULL),
+	    0, "two conditions, one fails");
 	is_int(fires("", "x", NULL), 1, "no conditions: every message");
 
 	/* without a header lookup header conditions see nothing */
-	struct ruleset *rs =
-	    compile("[{\"id\":1,\"position\":1,\"conditions\":[{\"field\":\"header:X-Mailer\",\"pattern\":\"\"}],"
-		    "\"actions\":{\"stop\":true}}]",
-		    "no lookup");
+	struct ruleset *rs = compile(
+	    "[{\"id\":1,\"position\":1,\"conditions\":[{\"field\":\"header:X-Mailer\",\"pattern\":\"\"}],"
+	    "\"actions\":{\"stop\":true}}]",
+	    "no lookup");
 	struct rules_input in = input("x", "");
 	struct rules_result res;
 	in.headers = NULL;
@@ -169,12 +185,15 @@ static const char order_json[] =
     "  \"actions\":{\"set_class\":\"advertising\",\"set_team\":\"sales\",\"add_label\":\"late\"}},"
     "{\"id\":9,\"position\":10,\"name\":\"tie, higher id\",\"conditions\":[],"
     "  \"actions\":{\"set_class\":\"customer\",\"set_priority\":\"high\",\"add_label\":[\"b\",\"a\"]}},"
-    "{\"id\":2,\"position\":10,\"name\":\"tie, lower id\",\"conditions\":[{\"field\":\"subject\",\"pattern\":\"x\"}],"
+    "{\"id\":2,\"position\":10,\"name\":\"tie, lower "
+    "id\",\"conditions\":[{\"field\":\"subject\",\"pattern\":\"x\"}],"
     "  \"actions\":{\"set_class\":\"supplier\",\"set_organisation\":12,\"add_label\":[\"a\",\"c\"],"
     "    \"skip_inbox\":false,\"set_user\":\"anna\"}},"
-    "{\"id\":7,\"position\":20,\"name\":\"stopper\",\"conditions\":[{\"field\":\"subject\",\"pattern\":\"stop\"}],"
+    "{\"id\":7,\"position\":20,\"name\":\"stopper\",\"conditions\":[{\"field\":\"subject\",\"pattern\":"
+    "\"stop\"}],"
     "  \"actions\":{\"stop\":true,\"set_priority\":5,\"skip_inbox\":true,\"set_team\":\"ops\"}},"
-    "{\"id\":3,\"position\":-5,\"name\":\"never\",\"conditions\":[{\"field\":\"subject\",\"pattern\":\"nomatch\"}],"
+    "{\"id\":3,\"position\":-5,\"name\":\"never\",\"conditions\":[{\"field\":\"subject\",\"pattern\":"
+    "\"nomatch\"}],"
     "  \"actions\":{\"set_class\":\"internal\"}}"
     "]";
 
@@ -228,6 +247,22 @@ static void test_order(void)
 	ok(rs == NULL, "rules_free clears the pointer");
 	rules_free(&rs);
 
+	static const struct {
+		const char *level;
+		int want;
+	} levels[] = {{"\"low\"", 25}, {"\"normal\"", 50}, {"\"urgent\"", 100}, {"0", 0}, {"100", 100}};
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		char json[256];
+		snprintf(json, sizeof(json),
+		         "[{\"id\":1,\"position\":1,\"conditions\":[],"
+		         "\"actions\":{\"set_priority\":%s}}]",
+		         levels[i].level);
+		struct ruleset *p = compile(json, levels[i].level);
+		if (p != NULL && rules_apply(p, &in, &r) == 0)
+			is_int(r.priority, levels[i].want, "priority %s", levels[i].level);
+		rules_free(&p);
+	}
+
 	is_int(rules_apply(NULL, &in, &r), 0, "no ruleset");
 	is_int(r.n_fired + r.class_rule + (long)r.class, 0, "no ruleset: nothing decided");
 	rs = compile("[]", "empty");
@@ -241,11 +276,13 @@ static void test_label_cap(void)
 	char json[16384];
 	size_t used = (size_t)snprintf(json, sizeof(json), "[");
 	for (int r = 0; r < 3; r++) {
-		used += (size_t)snprintf(json + used, sizeof(json) - used,
-					 "%s{\"id\":%d,\"position\":%d,\"conditions\":[],\"actions\":{\"add_label\":[",
-					 r ? "," : "", r + 1, r);
+		used += (size_t)snprintf(
+		    json + used, sizeof(json) - used,
+		    "%s{\"id\":%d,\"position\":%d,\"conditions\":[],\"actions\":{\"add_label\":[",
+		    r ? "," : "", r + 1, r);
 		for (int l = 0; l < 15; l++)
-			used += (size_t)snprintf(json + used, sizeof(json) - used, "%s\"r%dl%d\"", l ? "," : "", r, l);
+			used += (size_t)snprintf(json + used, sizeof(json) - used, "%s\"r%dl%d\"",
+			                         l ? "," : "", r, l);
 		used += (size_t)snprintf(json + used, sizeof(json) - used, "]}}");
 	}
 	snprintf(json + used, sizeof(json) - used, "]");
@@ -275,14 +312,15 @@ static void test_limits(void)
 	char subject[64];
 	memset(subject, 'a', 30);
 	memcpy(subject + 30, "b", 2);
-	struct ruleset *rs = compile("[{\"id\":4,\"position\":1,\"name\":\"evil\",\"conditions\":"
-				     "[{\"field\":\"subject\",\"pattern\":\"(a+)+$\"}],\"actions\":{\"add_label\":\"x\"}},"
-				     "{\"id\":6,\"position\":2,\"name\":\"evil negated\",\"conditions\":"
-				     "[{\"field\":\"subject\",\"pattern\":\"(a|aa)+$\",\"negate\":true}],"
-				     "\"actions\":{\"add_label\":\"y\"}},"
-				     "{\"id\":8,\"position\":3,\"conditions\":[{\"field\":\"subject\",\"pattern\":\"b$\"}],"
-				     "\"actions\":{\"add_label\":\"z\"}}]",
-				     "catastrophic");
+	struct ruleset *rs =
+	    compile("[{\"id\":4,\"position\":1,\"name\":\"evil\",\"conditions\":"
+	            "[{\"field\":\"subject\",\"pattern\":\"(a+)+$\"}],\"actions\":{\"add_label\":\"x\"}},"
+	            "{\"id\":6,\"position\":2,\"name\":\"evil negated\",\"conditions\":"
+	            "[{\"field\":\"subject\",\"pattern\":\"(a|aa)+$\",\"negate\":true}],"
+	            "\"actions\":{\"add_label\":\"y\"}},"
+	            "{\"id\":8,\"position\":3,\"conditions\":[{\"field\":\"subject\",\"pattern\":\"b$\"}],"
+	            "\"actions\":{\"add_label\":\"z\"}}]",
+	            "catastrophic");
 	struct rules_result r;
 	struct rules_input in = input(subject, "");
 	if (rs == NULL)
@@ -294,8 +332,10 @@ static void test_limits(void)
 	is_int(r.n_fired, 1, "neither limited rule fires, the next one does");
 	is_int(r.fired[0], 8, "the rule after them fires");
 	is_int(r.n_warnings, 2, "one warning per limited condition");
-	ok(strstr(r.warnings[0], "rule 4") && strstr(r.warnings[0], "match limit"), "warning: %s", r.warnings[0]);
-	ok(strstr(r.warnings[1], "rule 6") != NULL, "negated: the limit is no match either: %s", r.warnings[1]);
+	ok(strstr(r.warnings[0], "rule 4") && strstr(r.warnings[0], "match limit"), "warning: %s",
+	   r.warnings[0]);
+	ok(strstr(r.warnings[1], "rule 6") != NULL, "negated: the limit is no match either: %s",
+	   r.warnings[1]);
 
 	memcpy(subject + 30, "a", 2); /* now it matches quickly */
 	in = input(subject, "");
@@ -303,12 +343,36 @@ static void test_limits(void)
 	is_int(r.n_fired, 1, "a matching subject: the first rule fires, the negated one not");
 	is_int(r.n_warnings, 0, "no warning without a limit hit");
 	rules_free(&rs);
+
+	/* a pattern cannot raise the limits set for it */
+	memcpy(subject + 30, "b", 2);
+	rs = compile(
+	    "[{\"id\":1,\"position\":1,\"conditions\":[{\"field\":\"subject\",\"pattern\":"
+	    "\"(*LIMIT_MATCH=999999999)(*LIMIT_DEPTH=999999999)(a+)+$\"}],\"actions\":{\"stop\":true}}]",
+	    "raise limits");
+	in = input(subject, "");
+	if (rs != NULL && rules_apply(rs, &in, &r) == 0) {
+		is_int(r.n_fired, 0, "(*LIMIT_MATCH=...) in the pattern does not raise the limit");
+		is_int(r.n_warnings, 1, "and the limit hit is reported");
+	}
+	rules_free(&rs);
+
+	/* bytes that are not UTF-8 (a caller other than mimeparse) are matched, not refused */
+	rs = compile("[{\"id\":1,\"position\":1,\"conditions\":[{\"field\":\"subject\",\"pattern\":"
+	             "\"rechnung\"}],\"actions\":{\"stop\":true}}]",
+	             "invalid utf-8");
+	in = input("\xff\xfe Rechnung \xc3", "");
+	if (rs != NULL && rules_apply(rs, &in, &r) == 0) {
+		is_int(r.n_fired, 1, "invalid UTF-8 around a match: still a match");
+		is_int(r.n_warnings, 0, "invalid UTF-8: no warning");
+	}
+	rules_free(&rs);
 }
 
 /* --- validation ------------------------------------------------------------------------ */
 
-#define RULE(body) "[{\"id\":1,\"position\":1," body "}]"
-#define WITH_CONDS(c) RULE("\"conditions\":[" c "],\"actions\":{\"stop\":true}")
+#define RULE(body)      "[{\"id\":1,\"position\":1," body "}]"
+#define WITH_CONDS(c)   RULE("\"conditions\":[" c "],\"actions\":{\"stop\":true}")
 #define WITH_ACTIONS(a) RULE("\"conditions\":[],\"actions\":" a)
 
 static void test_errors(void)
@@ -322,7 +386,8 @@ static void test_errors(void)
 	    {"[1]", "rule 1: must be an object"},
 	    {"[{\"position\":1,\"conditions\":[],\"actions\":{\"stop\":true}}]", "rule 1: no id"},
 	    {RULE("\"id\":2"), "duplicate object key"},
-	    {"[{\"id\":0,\"position\":1,\"conditions\":[],\"actions\":{\"stop\":true}}]", "rule 1: id must be 1 to"},
+	    {"[{\"id\":0,\"position\":1,\"conditions\":[],\"actions\":{\"stop\":true}}]",
+	     "rule 1: id must be 1 to"},
 	    {"[{\"id\":\"7\",\"position\":1,\"conditions\":[],\"actions\":{\"stop\":true}}]",
 	     "rule 1: id must be an integer"},
 	    {RULE("\"prio\":3,\"conditions\":[],\"actions\":{\"stop\":true}"),
@@ -343,7 +408,8 @@ static void test_errors(void)
 	    {WITH_CONDS("{\"field\":5,\"pattern\":\"a\"}"), "field must be a string"},
 	    {WITH_CONDS("{\"field\":\"subject\",\"pattern\":\"a\"},{\"field\":\"from\",\"pattern\":\"a\"}"),
 	     "condition 2: unknown field \"from\" (known: sender, recipients, subject, text, header:<Name>)"},
-	    {WITH_CONDS("{\"field\":\"header:\",\"pattern\":\"a\"}"), "\"header:\" does not name a header field"},
+	    {WITH_CONDS("{\"field\":\"header:\",\"pattern\":\"a\"}"),
+	     "\"header:\" does not name a header field"},
 	    {WITH_CONDS("{\"field\":\"header:X Y\",\"pattern\":\"a\"}"), "does not name a header field"},
 	    {WITH_CONDS("{\"field\":\"subject\",\"pattern\":5}"), "pattern must be a string"},
 	    {WITH_CONDS("{\"field\":\"subject\",\"pattern\":\"(abc\"}"),
@@ -356,7 +422,8 @@ static void test_errors(void)
 	    {RULE("\"conditions\":[]"), "rule 1 (id 1): no actions"},
 	    {WITH_ACTIONS("[]"), "actions must be an object"},
 	    {WITH_ACTIONS("{}"), "rule 1 (id 1): no actions"},
-	    {WITH_ACTIONS("{\"set_colour\":\"red\"}"), "unknown action key \"set_colour\" (known: set_class,"},
+	    {WITH_ACTIONS("{\"set_colour\":\"red\"}"),
+	     "unknown action key \"set_colour\" (known: set_class,"},
 	    {WITH_ACTIONS("{\"set_class\":\"vip\"}"), "unknown class \"vip\" (known: customer,"},
 	    {WITH_ACTIONS("{\"set_class\":1}"), "set_class must be a string"},
 	    {WITH_ACTIONS("{\"set_organisation\":0}"), "set_organisation must be 1 to"},
@@ -364,7 +431,8 @@ static void test_errors(void)
 	    {WITH_ACTIONS("{\"set_priority\":101}"), "set_priority must be 0 to 100, not 101"},
 	    {WITH_ACTIONS("{\"set_priority\":-1}"), "set_priority must be 0 to 100, not -1"},
 	    {WITH_ACTIONS("{\"set_priority\":\"asap\"}"), "unknown priority \"asap\""},
-	    {WITH_ACTIONS("{\"set_priority\":true}"), "set_priority must be 0 to 100 or low, normal, high, urgent"},
+	    {WITH_ACTIONS("{\"set_priority\":true}"),
+	     "set_priority must be 0 to 100 or low, normal, high, urgent"},
 	    {WITH_ACTIONS("{\"add_label\":[]}"), "add_label must hold 1 to 20 labels, not 0"},
 	    {WITH_ACTIONS("{\"add_label\":{}}"), "add_label must be a string or an array of strings"},
 	    {WITH_ACTIONS("{\"add_label\":[\"a\",1]}"), "a label must be a string"},
@@ -390,7 +458,7 @@ static void test_errors(void)
 		if (!ok(strstr(err, cases[i].want) != NULL, "message: %s", err))
 			printf("#   got \"%s\", want it to hold \"%s\"\n", err, cases[i].want);
 		if (rs != (struct ruleset *)(void *)&sentinel)
-		rules_free(&rs);
+			rules_free(&rs);
 	}
 }
 
@@ -406,8 +474,8 @@ static void test_caps(void)
 	for (int n = 20; n <= 21; n++) {
 		size_t used = (size_t)snprintf(json, big, "[{\"id\":1,\"position\":1,\"conditions\":[");
 		for (int i = 0; i < n; i++)
-			used += (size_t)snprintf(json + used, big - used, "%s{\"field\":\"subject\",\"pattern\":\"a\"}",
-						 i ? "," : "");
+			used += (size_t)snprintf(json + used, big - used,
+			                         "%s{\"field\":\"subject\",\"pattern\":\"a\"}", i ? "," : "");
 		snprintf(json + used, big - used, "],\"actions\":{\"stop\":true}}]");
 		int rc = rules_compile(json, &rs, err, sizeof(err));
 		if (n == 20)
@@ -418,26 +486,28 @@ static void test_caps(void)
 	}
 	/* pattern: 4096 bytes pass, 4097 fail */
 	for (size_t n = RULES_PATTERN_MAX; n <= RULES_PATTERN_MAX + 1; n++) {
-		size_t used = (size_t)snprintf(json, big, "[{\"id\":1,\"position\":1,\"conditions\":"
-							  "[{\"field\":\"subject\",\"pattern\":\"");
+		size_t used = (size_t)snprintf(json, big,
+		                               "[{\"id\":1,\"position\":1,\"conditions\":"
+		                               "[{\"field\":\"subject\",\"pattern\":\"");
 		memset(json + used, 'a', n);
 		snprintf(json + used + n, big - used - n, "\"}],\"actions\":{\"stop\":true}}]");
 		int rc = rules_compile(json, &rs, err, sizeof(err));
 		if (n == RULES_PATTERN_MAX)
 			ok(rc == 0, "a pattern of %zu bytes passes: %s", n, err);
 		else
-			ok(rc < 0 && strstr(err, "pattern is 4097 bytes, more than 4096"), "%zu bytes refused: %s", n,
-			   err);
+			ok(rc < 0 && strstr(err, "pattern is 4097 bytes, more than 4096"),
+			   "%zu bytes refused: %s", n, err);
 		rules_free(&rs);
 	}
 	/* rules: 1000 pass, 1001 fail */
 	for (int n = 1000; n <= 1001; n++) {
 		size_t used = (size_t)snprintf(json, big, "[");
 		for (int i = 0; i < n; i++)
-			used += (size_t)snprintf(json + used, big - used,
-						 "%s{\"id\":%d,\"position\":%d,\"conditions\":[{\"field\":\"subject\","
-						 "\"pattern\":\"r%d\\\\b\"}],\"actions\":{\"add_label\":\"l\"}}",
-						 i ? "," : "", i + 1, n - i, i);
+			used += (size_t)snprintf(
+			    json + used, big - used,
+			    "%s{\"id\":%d,\"position\":%d,\"conditions\":[{\"field\":\"subject\","
+			    "\"pattern\":\"r%d\\\\b\"}],\"actions\":{\"add_label\":\"l\"}}",
+			    i ? "," : "", i + 1, n - i, i);
 		snprintf(json + used, big - used, "]");
 		int rc = rules_compile(json, &rs, err, sizeof(err));
 		if (n == 1000) {
@@ -451,6 +521,22 @@ static void test_caps(void)
 		} else {
 			is_str(err, "1001 rules, more than 1000", "1001 rules refused");
 		}
+		rules_free(&rs);
+	}
+	/* labels per rule: 20 pass, 21 fail */
+	for (int n = 20; n <= 21; n++) {
+		size_t used = (size_t)snprintf(json, big,
+		                               "[{\"id\":1,\"position\":1,\"conditions\":[],"
+		                               "\"actions\":{\"add_label\":[");
+		for (int i = 0; i < n; i++)
+			used += (size_t)snprintf(json + used, big - used, "%s\"l%d\"", i ? "," : "", i);
+		snprintf(json + used, big - used, "]}}]");
+		int rc = rules_compile(json, &rs, err, sizeof(err));
+		if (n == 20)
+			ok(rc == 0, "20 labels pass: %s", err);
+		else
+			is_str(err, "rule 1 (id 1): add_label must hold 1 to 20 labels, not 21",
+			       "21 labels refused");
 		rules_free(&rs);
 	}
 	/* text: over 1 MiB refused before parsing */
@@ -472,7 +558,7 @@ static void test_caps(void)
 /* --- threads ------------------------------------------------------------------------ */
 
 #define THREADS 4
-#define ROUNDS 300
+#define ROUNDS  300
 
 struct worker {
 	const struct ruleset *rs;
@@ -494,7 +580,8 @@ static void *worker(void *arg)
 			snprintf(subject, sizeof(subject), "Rechnung %d", i);
 		}
 		struct rules_input in = input(subject, "");
-		if (rules_apply(w->rs, &in, &r) != 0 || r.n_fired != (evil ? 0u : 1u) || r.n_warnings != (evil ? 1u : 0u))
+		if (rules_apply(w->rs, &in, &r) != 0 || r.n_fired != (evil ? 0u : 1u) ||
+		    r.n_warnings != (evil ? 1u : 0u))
 			w->wrong++;
 	}
 	return NULL;
@@ -502,11 +589,12 @@ static void *worker(void *arg)
 
 static void test_threads(void)
 {
-	struct ruleset *rs = compile("[{\"id\":1,\"position\":1,\"conditions\":[{\"field\":\"subject\",\"pattern\":"
-				     "\"(a+)+$\"}],\"actions\":{\"add_label\":\"evil\"}},"
-				     "{\"id\":2,\"position\":2,\"conditions\":[{\"field\":\"subject\",\"pattern\":"
-				     "\"^rechnung \\\\d+$\"}],\"actions\":{\"set_class\":\"supplier\"}}]",
-				     "threads");
+	struct ruleset *rs =
+	    compile("[{\"id\":1,\"position\":1,\"conditions\":[{\"field\":\"subject\",\"pattern\":"
+	            "\"(a+)+$\"}],\"actions\":{\"add_label\":\"evil\"}},"
+	            "{\"id\":2,\"position\":2,\"conditions\":[{\"field\":\"subject\",\"pattern\":"
+	            "\"^rechnung \\\\d+$\"}],\"actions\":{\"set_class\":\"supplier\"}}]",
+	            "threads");
 	pthread_t t[THREADS];
 	struct worker w[THREADS];
 	int wrong = 0;
