@@ -518,7 +518,8 @@ worker_pid() {
   echo "$pid"
 }
 
-# The worker needs no privileges at all: it runs as "mailroom" from the start.
+# The worker needs no privileges at all: it runs as "mailroom" from the start
+# (setpriv execs it, so the pid is the worker's own).
 worker_start() {
   local pid
   [[ -x $WORKER_BIN ]] || die "$WORKER_BIN was not built"
@@ -528,7 +529,8 @@ worker_start() {
   chown mailroom "$LOGDIR/worker.log" 2>/dev/null || true
   ASAN_OPTIONS="abort_on_error=0:detect_leaks=1:log_path=$ASAN_DIR/asan" \
   UBSAN_OPTIONS="print_stacktrace=1:log_path=$ASAN_DIR/ubsan" \
-    setsid runuser -u mailroom -- "$WORKER_BIN" -c "$CONF" -f </dev/null >>"$LOGDIR/worker.log" 2>&1 &
+    setsid setpriv --reuid=mailroom --regid=mailroom --init-groups -- "$WORKER_BIN" -c "$CONF" -f \
+      </dev/null >>"$LOGDIR/worker.log" 2>&1 &
   pid=$!
   echo "$pid" >"$WORKER_PID"
   sleep 0.3
@@ -542,7 +544,7 @@ worker_stop() {
   local pid i
   if pid=$(worker_pid); then
     say "stopping mailroom-worker (pid $pid)"
-    # runuser passes the signal on to the worker, which finishes its batch.
+    # The worker finishes its batch and exits.
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do
       kill -0 "$pid" 2>/dev/null || break
