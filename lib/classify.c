@@ -5,6 +5,7 @@
  * returns. Everything else lives in struct classification, with fixed caps.
  */
 #include "classify.h"
+#include "direction.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,21 +73,15 @@ static enum mail_class kind_class(enum classify_org_kind k)
 	                                    : MAILCLASS_UNCLASSIFIED;
 }
 
-/* bare - addr without <> and blanks, the domain lower-cased, into buf; "" when none or too long */
+/* bare - addr without <> and blanks, the domain lower-cased, into buf; ""
+ * when none or too long (a cut address could name somebody else) */
 static const char *bare(const char *addr, char *buf, size_t len)
 {
-	buf[0] = '\0';
-	if (addr == NULL)
+	address_bare(addr, buf, len);
+	if (strlen(buf) >= len - 1) {
+		buf[0] = '\0';
 		return buf;
-	while (*addr == ' ' || *addr == '\t' || *addr == '<')
-		addr++;
-	size_t n = strlen(addr);
-	while (n > 0 && (addr[n - 1] == '>' || addr[n - 1] == ' ' || addr[n - 1] == '\t'))
-		n--;
-	if (n >= len)
-		return buf;
-	memcpy(buf, addr, n);
-	buf[n] = '\0';
+	}
 	for (char *c = strrchr(buf, '@'); c != NULL && *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c - 'A' + 'a');
