@@ -133,7 +133,8 @@ static int is_header_block(const struct line *lines, size_t n, size_t i)
 	return 0;
 }
 
-/* block_len - the lines of the header block at i: up to a blank or ">" line */
+/* block_len - the lines of the separator or header block at i: up to a
+ * blank or ">" line */
 static size_t block_len(const struct line *lines, size_t n, size_t i)
 {
 	size_t k = 0;
@@ -200,7 +201,7 @@ static void classify(const struct line *lines, size_t n, unsigned char *cls)
 		if (is_quoted(lines[i]) || is_blank(lines[i]))
 			continue;
 		int strong = 0, separator = is_separator(lines[i]), block = !separator && is_header_block(lines, n, i);
-		size_t k = separator ? 1 : block ? block_len(lines, n, i) : attribution(lines, n, i, &strong);
+		size_t k = separator || block ? block_len(lines, n, i) : attribution(lines, n, i, &strong);
 		size_t next = k ? next_filled(lines, n, i + k) : n;
 		if (k > 0 && next < n && is_quoted(lines[next])) {
 			memset(cls + i, L_QUOTED, k); /* introduces ">" lines */
