@@ -17,7 +17,7 @@ CFLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-s
 declare -A SOURCES=(
 	[record]="fuzz/fuzz-record.c lib/record.c lib/uuid.c"
 	[conf]="fuzz/fuzz-conf.c lib/conf.c lib/netaddr.c"
-	[mimeparse]="fuzz/fuzz-mimeparse.c lib/mimeparse.c lib/htmltext.c lib/quote.c lib/utf8.c"
+	[mimeparse]="fuzz/fuzz-mimeparse.c lib/mimeparse.c lib/mimeguard.c lib/htmltext.c lib/quote.c lib/utf8.c"
 )
 declare -A LIBS=(
 	[record]="$(pkg-config --libs libsodium)"

@@ -15,6 +15,7 @@
  * allocation grows with a part's size beyond the caps.
  */
 #include "mimeparse.h"
+#include "mimeguard.h"
 
 #include <errno.h>
 #include <gmime/gmime.h>
@@ -35,9 +36,7 @@
 #define FIELD_MAX 8192	      /* one header field's value, as kept */
 #define NAME_MAX_BYTES 1024   /* display names, filenames, content types */
 #define WARNINGS_MAX 32
-#define CHARSET_RUN_MAX 1024  /* longer "=?charset?" / "*=charset'" runs are neutralised */
 #define CHARSET_NAME_MAX 64   /* longer charset parameters are not charsets */
-#define GROUP_COLONS_MAX 256  /* colons kept per address field */
 #define CHUNK (16u << 10)
 
 static const char *fallback_charsets[] = {"UTF-8", "windows-1252", "iso-8859-15", NULL};
@@ -180,141 +179,7 @@ static char *field(struct parse *ps, const char *v, size_t max)
 	return s;
 }
 
-/* --- before GMime ------------------------------------------------------------ */
-
-/* header_start - where the header section begins (past an mbox "From "
- * line); SIZE_MAX when the data does not begin with a header field */
-static size_t header_start(const char *raw, size_t len)
-{
-	size_t pos = 0;
-	if (len >= 5 && memcmp(raw, "From ", 5) == 0) {
-		const char *nl = memchr(raw, '\n', len);
-		if (nl == NULL)
-			return SIZE_MAX;
-		pos = (size_t)(nl - raw) + 1;
-	}
-	size_t i = pos;
-	while (i < len && raw[i] > ' ' && raw[i] < 0x7f && raw[i] != ':')
-		i++;
-	if (i == pos)
-		return SIZE_MAX;
-	while (i < len && (raw[i] == ' ' || raw[i] == '\t'))
-		i++;
-	return i < len && raw[i] == ':' ? pos : SIZE_MAX;
-}
-
-/* header_fits - does the header section end (or the data) within max bytes? */
-static int header_fits(const char *p, size_t len, size_t max)
-{
-	if (len <= max)
-		return 1;
-	size_t window = max + 2 < len ? max + 2 : len; /* the blank line may end right at the cap */
-	for (const char *nl = memchr(p, '\n', window); nl != NULL;) {
-		size_t at = (size_t)(nl - p);
-		if (at + 1 >= window)
-			break;
-		if (nl[1] == '\n' || (nl[1] == '\r' && at + 2 < window && nl[2] == '\n'))
-			return 1;
-		nl = memchr(nl + 1, '\n', window - at - 1);
-	}
-	return 0;
-}
-
-/* boundary_cut - the offset before the (budget+1)th boundary-like line, or len */
-static size_t boundary_cut(const char *p, size_t len, size_t budget)
-{
-	size_t count = 0;
-	const char *end = p + len;
-	for (const char *line = p; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end;
-		if (le - line > 2 && line[0] == '-' && line[1] == '-') {
-			for (const char *q = line + 2; q < le; q++) {
-				if (*q != '-' && *q != ' ' && *q != '\t' && *q != '\r') {
-					if (++count > budget)
-						return (size_t)(line - p);
-					break;
-				}
-			}
-		}
-		line = nl ? nl + 1 : end;
-	}
-	return len;
-}
-
-/* is_blank - white space, folding included */
-static int is_blank(char c)
-{
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-/* neutralise_charsets - blank the opener of each RFC 2047 "=?charset?" and
- * RFC 2231 "*=charset'" whose charset would run over CHARSET_RUN_MAX within
- * one (unfolded) header field. Only openers are changed, never the '?' and
- * '\'' that end runs, so one pass from the end sees every run as it is. */
-static unsigned neutralise_charsets(char *p, size_t len)
-{
-	size_t q1 = SIZE_MAX, q2 = SIZE_MAX; /* the nearest two '?' ahead */
-	size_t apostrophe = SIZE_MAX, solid = SIZE_MAX, field_end = SIZE_MAX;
-	size_t eq = SIZE_MAX, eq_value = SIZE_MAX; /* the nearest '=' and the first non-blank after it */
-	unsigned fixed = 0;
-	for (size_t i = len; i-- > 0;) {
-		char c = p[i];
-		if (c == '=' && q1 == i + 1 && q2 < field_end && q2 - (i + 2) > CHARSET_RUN_MAX) {
-			p[i] = c = ' ';
-			fixed++;
-		} else if (c == '*' && eq != SIZE_MAX && solid == eq && eq_value != SIZE_MAX &&
-			   apostrophe < field_end && apostrophe - eq_value > CHARSET_RUN_MAX) {
-			p[i] = c = ' ';
-			fixed++;
-		}
-		if (c == '?') {
-			q2 = q1;
-			q1 = i;
-		} else if (c == '\'') {
-			apostrophe = i;
-		} else if (c == '=') {
-			eq = i;
-			eq_value = solid;
-		} else if (c == '\n' && i + 1 < len && p[i + 1] != ' ' && p[i + 1] != '\t') {
-			field_end = i;
-		}
-		if (!is_blank(c))
-			solid = i;
-	}
-	return fixed;
-}
-
-/* neutralise_groups - blank the colons past GROUP_COLONS_MAX in each address
- * field: GMime parses nested groups ("a: b: c: ...") by recursion */
-static unsigned neutralise_groups(char *p, size_t len)
-{
-	static const char *const names[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};
-	unsigned fixed = 0, colons = 0;
-	int address = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (i == 0 || (p[i - 1] == '\n' && p[i] != ' ' && p[i] != '\t')) { /* a field starts */
-			address = 0;
-			colons = 0;
-			size_t n = 0;
-			while (i + n < len && p[i + n] > ' ' && p[i + n] < 0x7f && p[i + n] != ':')
-				n++;
-			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-				if (n == strlen(names[k]) && g_ascii_strncasecmp(p + i, names[k], n) == 0)
-					address = 1;
-			while (i + n < len && (p[i + n] == ' ' || p[i + n] == '\t'))
-				n++;
-			if (address && i + n < len && p[i + n] == ':')
-				i += n; /* the name's own colon */
-			continue;
-		}
-		if (address && p[i] == ':' && ++colons > GROUP_COLONS_MAX) {
-			p[i] = ' ';
-			fixed++;
-		}
-	}
-	return fixed;
-}
+/* --- before GMime: see mimeguard.c ------------------------------------------ */
 
 /* gmime_input - GMime's own copy of the message, made safe for it; NULL
  * when out of memory */
@@ -324,10 +189,10 @@ static GMimeStream *gmime_input(struct parse *ps, const char *raw, size_t len)
 	if (copy == NULL)
 		return NULL;
 	memcpy(copy, raw, len);
-	unsigned fixed = neutralise_charsets((char *)copy, len);
+	unsigned fixed = mimeguard_charsets((char *)copy, len);
 	if (fixed > 0)
 		warn(ps, "%u overlong charset names neutralised", fixed);
-	fixed = neutralise_groups((char *)copy, len);
+	fixed = mimeguard_groups((char *)copy, len);
 	if (fixed > 0)
 		warn(ps, "%u colons of nested address groups neutralised", fixed);
 	return g_mime_stream_mem_new_with_byte_array(g_byte_array_new_take(copy, len));
@@ -906,18 +771,18 @@ int mimeparse_message(const char *raw, size_t len, const struct mimeparse_limits
 		snprintf(err, errlen, "over max_bytes (%zu > %zu)", len, lim->max_bytes);
 		return -1;
 	}
-	size_t start = header_start(raw, len);
+	size_t start = mimeguard_header_start(raw, len);
 	if (start == SIZE_MAX) {
 		snprintf(err, errlen, "no header section");
 		return -1;
 	}
-	if (!header_fits(raw + start, len - start, lim->max_header_bytes)) {
+	if (!mimeguard_header_fits(raw + start, len - start, lim->max_header_bytes)) {
 		snprintf(err, errlen, "header section over max_header_bytes (%zu)", lim->max_header_bytes);
 		return -1;
 	}
 	mimeparse_init();
 	size_t budget = 4 * (size_t)lim->max_parts + 64;
-	size_t cut = boundary_cut(raw + start, len - start, budget);
+	size_t cut = mimeguard_boundary_cut(raw + start, len - start, budget);
 	if (cut < len - start)
 		warn(&ps, "more than %zu boundary-like lines: parsed only the first %zu bytes", budget, cut);
 	ps.opts = parser_options(&ps);
