@@ -1,4 +1,6 @@
-/* mailroomctl.c - the administrator's command line: schema migrations, configuration.
+/* mailroomctl.c - the administrator's command line: schema migrations,
+ * configuration, the address book as CSV, trying the sorting on message
+ * files, admin rules.
  *
  * main() only parses the global options, loads the configuration and hands
  * over to one entry of the command table; a new command is a function and a
@@ -7,8 +9,12 @@
  * results go to stdout.
  */
 #include "conf.h"
+#include "contacts.h"
+#include "ctlfile.h"
 #include "db.h"
 #include "migrate.h"
+#include "rulesadmin.h"
+#include "tryclassify.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -45,10 +51,21 @@ struct ctl_command {
 static int cmd_migrate(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_config(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_help(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_import(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_export(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
 	{"config", cmd_config, "", "print the effective configuration", 1},
+	{"import", cmd_import, "contacts FILE.csv", "import organisations and contacts, all or nothing", 1},
+	{"export", cmd_export, "contacts [--bom] [FILE]", "write the address book as CSV (default: stdout)", 1},
+	{"classify", cmd_classify, "[--json] [--from ADDR] [--to ADDR]... [--direction DIR] FILE...",
+	 "sort message files as the worker would, and say why", 1},
+	{"rules", cmd_rules,
+	 "list | add --name N --position P --file RULE.json | enable ID | disable ID | test [options] FILE...",
+	 "admin rules: list, add, switch on and off, try on message files", 1},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -76,9 +93,12 @@ static void usage(FILE *out)
 		     "\n"
 		     "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
-		char synopsis[64];
+		char synopsis[160];
 		snprintf(synopsis, sizeof(synopsis), "%s %s", ctl_commands[i].name, ctl_commands[i].args);
-		fprintf(out, "  %-24s %s\n", synopsis, ctl_commands[i].summary);
+		if (strlen(synopsis) >= 24)
+			fprintf(out, "  %s\n  %-24s %s\n", synopsis, "", ctl_commands[i].summary);
+		else
+			fprintf(out, "  %-24s %s\n", synopsis, ctl_commands[i].summary);
 	}
 }
 
@@ -144,6 +164,212 @@ static int cmd_config(const struct ctl_context *ctx, int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
+}
+
+/* ctl_connect - the administrator's connection; NULL after reporting why not */
+static PGconn *ctl_connect(const struct ctl_context *ctx)
+{
+	char err[1024];
+	PGconn *conn = db_connect(ctx->conninfo, "mailroomctl", err, sizeof(err));
+	if (conn == NULL)
+		ctl_error("%s", err);
+	return conn;
+}
+
+/* flush_stdout - EXIT_OK when everything reached stdout, else EXIT_RUNTIME */
+static int flush_stdout(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		ctl_error("stdout: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* cmd_import - `import contacts FILE.csv` */
+static int cmd_import(const struct ctl_context *ctx, int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "contacts") != 0) {
+		ctl_error("import: give 'contacts' and one CSV file");
+		return command_usage(argv[0]);
+	}
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	int rc = contacts_import(conn, ctx->conf, argv[2], stdout, stderr);
+	db_close(&conn);
+	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
+}
+
+/* cmd_export - `export contacts [--bom] [FILE]` */
+static int cmd_export(const struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *path = NULL;
+	int bom = 0;
+	char err[1024];
+	struct ctlfile_out out;
+
+	if (argc < 2 || strcmp(argv[1], "contacts") != 0) {
+		ctl_error("export: give 'contacts'");
+		return command_usage(argv[0]);
+	}
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--bom") == 0) {
+			bom = 1;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			ctl_error("export: unknown option '%s'", argv[i]);
+			return command_usage(argv[0]);
+		} else if (path != NULL) {
+			ctl_error("export: more than one output file");
+			return command_usage(argv[0]);
+		} else {
+			path = argv[i];
+		}
+	}
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	if (ctlfile_out_open(&out, path, err, sizeof(err)) < 0) {
+		ctl_error("export: %s", err);
+		db_close(&conn);
+		return EXIT_RUNTIME;
+	}
+	int rc = contacts_export(conn, out.fp, bom, stderr, err, sizeof(err));
+	db_close(&conn);
+	if (rc < 0)
+		ctl_error("export: %s", err);
+	char cerr[1024];
+	if (ctlfile_out_close(&out, rc == 0, cerr, sizeof(cerr)) < 0) {
+		if (rc == 0)
+			ctl_error("export: %s", cerr);
+		rc = -1;
+	}
+	return rc < 0 ? EXIT_RUNTIME : EXIT_OK;
+}
+
+/* try_files - classify / rules test: options for the envelope and the output, then the files */
+static int try_files(const struct ctl_context *ctx, int argc, char **argv, enum tryclassify_mode mode,
+		     const char *cmd_name, const char *usage_cmd)
+{
+	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
+						 {"from", required_argument, NULL, 'f'},
+						 {"to", required_argument, NULL, 't'},
+						 {"direction", required_argument, NULL, 'D'},
+						 {NULL, 0, NULL, 0}};
+	struct tryclassify_options opt = {.mode = mode};
+	const char **to = calloc((size_t)argc + 1, sizeof(*to));
+	int c, rc;
+
+	if (to == NULL) {
+		ctl_error("out of memory");
+		return EXIT_RUNTIME;
+	}
+	opterr = 0;
+	optind = 0; /* glibc: start over on the command's own arguments */
+	/* options may come before, between and after the files */
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			opt.json = 1;
+			break;
+		case 'f':
+			opt.from = optarg;
+			break;
+		case 't':
+			to[opt.n_to++] = optarg;
+			break;
+		case 'D':
+			if (strcmp(optarg, "inbound") != 0 && strcmp(optarg, "outbound") != 0 &&
+			    strcmp(optarg, "internal") != 0) {
+				ctl_error("%s: --direction must be inbound, outbound or internal", cmd_name);
+				free(to);
+				return command_usage(usage_cmd);
+			}
+			opt.direction = optarg;
+			break;
+		default:
+			ctl_error("%s: unknown option or missing value: '%s'", cmd_name, argv[optind - 1]);
+			free(to);
+			return command_usage(usage_cmd);
+		}
+	}
+	if (optind >= argc) {
+		ctl_error("%s: no message file given", cmd_name);
+		free(to);
+		return command_usage(usage_cmd);
+	}
+	opt.to = to;
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL) {
+		free(to);
+		return EXIT_RUNTIME;
+	}
+	rc = tryclassify_files(conn, ctx->conf, &opt, argv + optind, (size_t)(argc - optind), stdout, stderr);
+	db_close(&conn);
+	free(to);
+	if (flush_stdout() != EXIT_OK)
+		return EXIT_RUNTIME;
+	return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/* cmd_classify - `classify [options] FILE...` */
+static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv)
+{
+	return try_files(ctx, argc, argv, TRYCLASSIFY_CLASSIFY, "classify", argv[0]);
+}
+
+/* rules_add - `rules add --name N --position P --file RULE.json` */
+static int rules_add(const struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *name = NULL, *position = NULL, *file = NULL;
+	for (int i = 2; i < argc; i++) {
+		const char **slot = strcmp(argv[i], "--name") == 0       ? &name
+				    : strcmp(argv[i], "--position") == 0 ? &position
+				    : strcmp(argv[i], "--file") == 0     ? &file
+									 : NULL;
+		if (slot == NULL || i + 1 >= argc) {
+			ctl_error("rules add: %s '%s'", slot ? "no value for" : "unknown argument", argv[i]);
+			return command_usage(argv[0]);
+		}
+		*slot = argv[++i];
+	}
+	if (name == NULL || position == NULL || file == NULL) {
+		ctl_error("rules add: --name, --position and --file are all needed");
+		return command_usage(argv[0]);
+	}
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	int rc = rulesadmin_add(conn, name, position, file, stdout, stderr);
+	db_close(&conn);
+	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
+}
+
+/* cmd_rules - `rules list|add|enable|disable|test` */
+static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	PGconn *conn;
+	int rc;
+
+	if (strcmp(sub, "test") == 0)
+		return try_files(ctx, argc - 1, argv + 1, TRYCLASSIFY_RULES, "rules test", argv[0]);
+	if (strcmp(sub, "add") == 0)
+		return rules_add(ctx, argc, argv);
+	if (strcmp(sub, "list") == 0 && argc == 2) {
+		if ((conn = ctl_connect(ctx)) == NULL)
+			return EXIT_RUNTIME;
+		rc = rulesadmin_list(conn, stdout, stderr);
+	} else if ((strcmp(sub, "enable") == 0 || strcmp(sub, "disable") == 0) && argc == 3) {
+		if ((conn = ctl_connect(ctx)) == NULL)
+			return EXIT_RUNTIME;
+		rc = rulesadmin_set_enabled(conn, argv[2], sub[0] == 'e', stdout, stderr);
+	} else {
+		ctl_error("rules: say list, add, enable ID, disable ID or test");
+		return command_usage(argv[0]);
+	}
+	db_close(&conn);
+	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
 }
 
 /* cmd_help - the usage text on stdout */

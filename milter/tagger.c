@@ -9,10 +9,7 @@
 #include "log.h"
 #include "mimeparse.h"
 #include "rules.h"
-
-#define SQL_RULES                                                                                  \
-	"SELECT COALESCE(jsonb_agg(jsonb_build_object('id', id, 'position', position, 'name', name)" \
-	" || definition ORDER BY position, id), '[]')::text FROM mailroom.rules WHERE enabled"
+#include "sorting.h"
 
 struct snapshot {
 	struct addrbook *ab;
@@ -74,12 +71,9 @@ int tagger_refresh(PGconn *conn, const struct mailroom_conf *conf, char *err, si
 		free(s);
 		return -1;
 	}
-	PGresult *res = PQexec(conn, SQL_RULES);
 	char rerr[512];
-	if (PQresultStatus(res) != PGRES_TUPLES_OK ||
-	    rules_compile(PQgetvalue(res, 0, 0), &s->rules, rerr, sizeof(rerr)) < 0)
-		log_warnx("tagger: rules not loaded, tagging by the address book alone");
-	PQclear(res);
+	if (sorting_load_rules(conn, &s->rules, rerr, sizeof(rerr)) < 0)
+		log_warnx("tagger: rules not loaded, tagging by the address book alone: %s", rerr);
 	s->refs = 1;
 	install(s);
 	log_info("tagger: address book version %lld in use", v);

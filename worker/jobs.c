@@ -18,8 +18,12 @@
 #define SQL_FINISH                                                                                 \
 	"UPDATE mailroom.jobs SET state = CASE WHEN $2::text IS NULL THEN 'done' ELSE 'failed' END," \
 	" last_error = $2, done_at = now() WHERE message_id = $1::uuid AND state = 'pending'"
+/* Session-level: held from counting the attempts until the rows are locked. */
+#define SQL_CLAIM_LOCK   "SELECT pg_advisory_lock(hashtext('mailroom.jobs.claim'))"
+#define SQL_CLAIM_UNLOCK "SELECT pg_advisory_unlock(hashtext('mailroom.jobs.claim'))"
 
-int jobs_mark_attempt(PGconn *conn, const char *worker, int max, struct job *jobs, char *err, size_t errlen)
+/* mark_attempt - up to max pending jobs with their attempt counted (committed); how many, or -1 */
+static int mark_attempt(PGconn *conn, const char *worker, int max, struct job *jobs, char *err, size_t errlen)
 {
 	char limit[16];
 	snprintf(limit, sizeof(limit), "%d", max);
@@ -38,7 +42,9 @@ int jobs_mark_attempt(PGconn *conn, const char *worker, int max, struct job *job
 	return n;
 }
 
-int jobs_lock(PGconn *conn, struct job *jobs, int n, char *err, size_t errlen)
+/* lock_rows - inside an open transaction, lock those of jobs[] still pending;
+ * the ones another worker holds or finished are removed. How many kept, or -1. */
+static int lock_rows(PGconn *conn, struct job *jobs, int n, char *err, size_t errlen)
 {
 	if (n == 0)
 		return 0;
@@ -72,6 +78,28 @@ int jobs_lock(PGconn *conn, struct job *jobs, int n, char *err, size_t errlen)
 	}
 	PQclear(res);
 	return kept;
+}
+
+int jobs_claim(PGconn *conn, const char *worker, int max, struct job *jobs, char *err, size_t errlen)
+{
+	char uerr[256];
+	if (db_command(conn, SQL_CLAIM_LOCK, 0, NULL, err, errlen) < 0)
+		return -1;
+	int n = mark_attempt(conn, worker, max, jobs, err, errlen);
+	if (n > 0) {
+		if (db_command(conn, "BEGIN", 0, NULL, err, errlen) < 0)
+			n = -1;
+		else if ((n = lock_rows(conn, jobs, n, err, errlen)) <= 0)
+			db_command(conn, "ROLLBACK", 0, NULL, uerr, sizeof(uerr));
+	}
+	/* Others may count attempts now: the rows are ours until commit. */
+	if (db_command(conn, SQL_CLAIM_UNLOCK, 0, NULL, uerr, sizeof(uerr)) < 0 && n >= 0) {
+		snprintf(err, errlen, "releasing the claim lock: %s", uerr);
+		if (n > 0)
+			db_command(conn, "ROLLBACK", 0, NULL, uerr, sizeof(uerr));
+		n = -1;
+	}
+	return n;
 }
 
 int jobs_finish(PGconn *conn, const char *id, const char *failure, char *err, size_t errlen)

@@ -15,20 +15,17 @@
 #include "addrbook.h"
 #include "classify.h"
 #include "db.h"
-#include "hdrscan.h"
 #include "log.h"
 #include "mimeparse.h"
 #include "msgflags.h"
 #include "rules.h"
+#include "sorting.h"
 #include "threading.h"
 
 
 #define SQL_MESSAGE                                                                                \
 	"SELECT direction, envelope_from, received_at::text, raw, record_policy,"                  \
 	" array_to_string(envelope_to, ' ') FROM mailroom.messages WHERE id = $1::uuid"
-#define SQL_RULES                                                                                  \
-	"SELECT COALESCE(jsonb_agg(jsonb_build_object('id', id, 'position', position, 'name', name)" \
-	" || definition ORDER BY position, id), '[]')::text FROM mailroom.rules WHERE enabled"
 #define SQL_META                                                                                   \
 	"INSERT INTO mailroom.message_meta (message_id, parse_error, from_addr, from_name, to_addrs," \
 	" cc_addrs, subject, sent_at, header_message_id, in_reply_to, references_ids, body_text,"  \
@@ -102,17 +99,6 @@ void pipeline_free(struct pipeline **plp)
 	*plp = NULL;
 }
 
-/* load_rules - compile the enabled rules; NULL ruleset when there are none */
-static int load_rules(PGconn *conn, struct ruleset **out, char *err, size_t errlen)
-{
-	PGresult *res = db_query(conn, SQL_RULES, 0, NULL, err, errlen);
-	if (res == NULL)
-		return -1;
-	int rc = rules_compile(PQgetvalue(res, 0, 0), out, err, errlen);
-	PQclear(res);
-	return rc;
-}
-
 int pipeline_refresh(struct pipeline *pl, PGconn *conn, char *err, size_t errlen)
 {
 	long long v = addrbook_version_now(conn, err, errlen);
@@ -125,7 +111,7 @@ int pipeline_refresh(struct pipeline *pl, PGconn *conn, char *err, size_t errlen
 		return -1;
 	struct ruleset *rules = NULL;
 	char rerr[512];
-	if (load_rules(conn, &rules, rerr, sizeof(rerr)) < 0) {
+	if (sorting_load_rules(conn, &rules, rerr, sizeof(rerr)) < 0) {
 		/* A broken rule must not stop sorting: keep the rules we had. */
 		log_warnx("rules not reloaded, keeping %zu compiled before: %s",
 			  pl->rules ? rules_count(pl->rules) : 0, rerr);
@@ -228,17 +214,14 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	size_t n_rcpts;
 	char *rcopy = NULL, *to = NULL, *cc = NULL, *refs = NULL, *labels = NULL, *warnings = NULL;
 	char **rcpts = split_words(row->rcpts, &n_rcpts, &rcopy);
-	struct hdrscan *hs = hdrscan_new(row->raw, row->raw_len);
-	if (rcpts == NULL || hs == NULL) {
+	if (rcpts == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	struct hdrlookup hl = hdrscan_lookup(hs);
-	struct classify_input in = {m, row->envelope_from, (const char *const *)rcpts, n_rcpts, row->direction,
-				    &hl};
+	struct sorting_envelope env = {row->envelope_from, (const char *const *)rcpts, n_rcpts, row->direction};
 	struct classify_addrbook ops = addrbook_ops(pl->ab);
 	struct classification c;
-	if (classify_message(&in, &ops, pl->rules, &c, err, errlen) < 0)
+	if (sorting_classify(row->raw, row->raw_len, m, &env, &ops, pl->rules, &c, err, errlen) < 0)
 		goto out;
 
 	struct thread_input ti = {m->message_id, m->in_reply_to, m->references, m->n_references, m->subject,
@@ -290,7 +273,6 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	log_debug("message %s: %s (%s), conversation %lld", id, mailclass_name(c.class), c.reason, conv);
 	rc = 0;
 out:
-	hdrscan_free(&hs);
 	free(rcpts);
 	free(rcopy);
 	free(to);
@@ -326,7 +308,7 @@ int pipeline_process(struct pipeline *pl, PGconn *conn, const char *id, char *fa
 	} else {
 		struct mp_message m;
 		char why[512];
-		if (mimeparse_message(row.raw, row.raw_len, NULL, &m, why, sizeof(why)) < 0) {
+		if (sorting_parse(row.raw, row.raw_len, &m, why, sizeof(why)) < 0) {
 			snprintf(failure, failure_len, "unparseable: %s", why);
 			rc = store_failed(conn, id, failure, err, errlen);
 		} else {

@@ -35,7 +35,10 @@
 	"       WHERE id = ANY($2::bigint[])) o WHERE t.id = $1"
 #define SQL_MERGE_MARK "UPDATE mailroom.conversations SET merged_into = $1 WHERE id = ANY($2::bigint[])"
 
-/* keys_literal - {"a","b"} of the message's distinct message-ids; NULL when out of memory */
+/* keys_literal - {"a","b"} of the message's distinct message-ids; NULL when
+ * out of memory. A string without an @ is no msg-id (RFC 5322 id-left "@"
+ * id-right): broken mailers write e.g. "References: <yes>", and such a
+ * string, shared by unrelated messages, would tie their threads together. */
 static char *keys_literal(const struct thread_input *in, int *count)
 {
 	const char **keys = calloc(2 + in->n_references, sizeof(*keys));
@@ -44,7 +47,7 @@ static char *keys_literal(const struct thread_input *in, int *count)
 	*count = 0;
 	for (size_t i = 0; i < 2 + in->n_references; i++) {
 		const char *k = i == 0 ? in->message_id : i == 1 ? in->in_reply_to : in->references[i - 2];
-		if (k == NULL || k[0] == '\0' || strlen(k) > 998)
+		if (k == NULL || strchr(k, '@') == NULL || strlen(k) > 998)
 			continue;
 		int dup = 0;
 		for (int j = 0; j < *count && !dup; j++)

@@ -1,7 +1,8 @@
 /* threading.h - conversations over the whole Message-ID graph.
  *
  * Every message-id a message names (its own, In-Reply-To, References) is a
- * key in mailroom.thread_keys pointing at one conversation. A message joins
+ * key in mailroom.thread_keys pointing at one conversation; strings without
+ * an @ are not message-ids and are no keys. A message joins
  * the conversation of any key it shares; when its keys point at several
  * conversations, they are merged into the oldest (the graph connected them).
  * Only when no key is known does the subject decide: a reply or forward

@@ -93,19 +93,12 @@ static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_co
 	struct job *jobs = calloc((size_t)max, sizeof(*jobs));
 	if (jobs == NULL)
 		return -1;
-	int n = jobs_mark_attempt(conn, name, max, jobs, err, sizeof(err));
+	int n = jobs_claim(conn, name, max, jobs, err, sizeof(err));
 	if (n <= 0) {
 		if (n < 0)
 			log_warnx("claiming jobs: %s", err);
 		free(jobs);
 		return n;
-	}
-	if (db_command(conn, "BEGIN", 0, NULL, err, sizeof(err)) < 0 ||
-	    (n = jobs_lock(conn, jobs, n, err, sizeof(err))) < 0) {
-		log_warnx("locking jobs: %s", err);
-		db_command(conn, "ROLLBACK", 0, NULL, err, sizeof(err));
-		free(jobs);
-		return -1;
 	}
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
