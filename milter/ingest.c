@@ -444,6 +444,8 @@ static void *ingest_main(void *arg)
 				deadline_in(&next_refresh, 2000);
 			}
 			if (rc < 0 && PQstatus(ing->conn) != CONNECTION_OK) {
+				if (!was_down)
+					log_warnx("ingest: connection to the database lost, records wait in the spool");
 				PQfinish(ing->conn);
 				ing->conn = NULL;
 			}
