@@ -468,6 +468,15 @@ postfix_wait_queue() {
 
 # --- demo mail ----------------------------------------------------------------
 
+# The demo address book goes in once, into an empty address book.
+import_demo_addressbook() {
+  local n
+  n=$(psql_admin -d mailroom -A -t -c 'SELECT count(*) FROM mailroom.organisations') || die "cannot read the address book"
+  [[ $n == 0 ]] || return 0
+  say "importing the demo address book (demo/addressbook.csv)"
+  "$CTL_BIN" -c "$CONF" import contacts "$ROOT/demo/addressbook.csv" || die "importing demo/addressbook.csv failed"
+}
+
 send_demo_mail() {
   local file dir from to server
   say "sending demo mail from demo/mail/"
@@ -500,8 +509,11 @@ mailroom is running.
   everything else   $MAILDIR/sink/    (no mail leaves this machine)
   logs              $LOGDIR/  (milter.log, postfix.log) and $PGDATA_DIR/log/
 
-See the records:
+See the records, and how the worker sorted them:
   eval "\$(./dev.sh env)"; psql -c 'select * from auditor.messages'
+  psql -c 'select subject, class, decided_by, reason from auditor.classifications'
+Try the sorting on a file, as the worker would:
+  ctl/mailroomctl -c .run/mailroom.conf classify demo/mail/02-supplier-invoice.eml
 
 Stop everything:   ./dev.sh down
 EOF
@@ -571,6 +583,7 @@ cmd_up() {
   postfix_configure
   postfix_start
   if [[ ${MAILROOM_DEMO:-1} != 0 ]]; then
+    import_demo_addressbook
     send_demo_mail
   fi
   print_next_steps
