@@ -258,6 +258,30 @@ static void first_mailbox(struct parse *ps, InternetAddressList *list, struct mp
 }
 
 /* msgids - the message-ids of header name, without <>; NULL when absent */
+/* angle_ids - every "<...>" token of raw without blanks inside, in order */
+static GMimeReferences *angle_ids(const char *raw)
+{
+	GMimeReferences *refs = g_mime_references_new();
+	for (const char *p = strchr(raw, '<'); p != NULL; p = strchr(p, '<')) {
+		const char *end = strchr(p + 1, '>');
+		if (end == NULL)
+			break;
+		size_t n = (size_t)(end - p - 1);
+		const char *open = memchr(p + 1, '<', n);
+		if (open != NULL) { /* "<a <b@c>": start again at the inner one */
+			p = open;
+			continue;
+		}
+		if (n > 0 && n <= 998 && strcspn(p + 1, " \t\r\n") >= n) {
+			char *id = g_strndup(p + 1, n);
+			g_mime_references_append(refs, id);
+			g_free(id);
+		}
+		p = end + 1;
+	}
+	return refs;
+}
+
 static GMimeReferences *msgids(GMimeMessage *msg, const char *name, GMimeParserOptions *opts)
 {
 	GMimeHeader *h = g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(msg)), name);
@@ -265,7 +289,17 @@ static GMimeReferences *msgids(GMimeMessage *msg, const char *name, GMimeParserO
 	if (raw == NULL)
 		return NULL;
 	GMimeReferences *refs = g_mime_references_parse(opts, raw);
-	if (refs != NULL && g_mime_references_length(refs) > 0)
+	/* GMime stops at the first id without an "@" ("<yes> <a@b>" gives only
+	 * "yes"): when plain <...> tokens find more, they win. */
+	GMimeReferences *tokens = angle_ids(raw);
+	int got = refs ? g_mime_references_length(refs) : 0;
+	if (g_mime_references_length(tokens) > got) {
+		if (refs != NULL)
+			g_mime_references_free(refs);
+		return tokens;
+	}
+	g_mime_references_free(tokens);
+	if (refs != NULL && got > 0)
 		return refs;
 	/* An id without <>: GMime's message-id decoder is more forgiving. */
 	char *id = g_mime_utils_decode_message_id(raw);

@@ -369,6 +369,17 @@ static void test_threading(void)
 	}
 	mimeparse_free(&m);
 
+	/* Broken mailers write ids without "@"; the real ones after them count. */
+	const char odd[] = "From: a@example.com\nReferences: <yes> <a@x>\n\t<b@x>\n\nx\n";
+	if (parse("odd references", odd, sizeof(odd) - 1, NULL, &m) == 0) {
+		is_int(m.n_references, 3, "References after an id without @ are kept");
+		if (m.n_references == 3) {
+			is_str(m.references[0], "yes", "the odd id itself");
+			is_str(m.references[2], "b@x", "the last id");
+		}
+	}
+	mimeparse_free(&m);
+
 	const char bare[] = "From: a@example.com\nDate: someday\nIn-Reply-To: bare@id.example\n\nx\n";
 	if (parse("bare ids", bare, sizeof(bare) - 1, NULL, &m) == 0) {
 		is_str(m.in_reply_to, "bare@id.example", "an In-Reply-To without <>");
