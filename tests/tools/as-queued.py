@@ -11,7 +11,7 @@ is printed:
 of the message as Postfix queued it and passed it to its milters: the copy
 without the four lines the delivery added in front (Return-Path,
 X-Original-To, Delivered-To and Postfix's own Received header, which names
-the queue id), without the X-Mailroom-Id and X-Mailroom-Direction headers
+the queue id), without the X-Mailroom-Id, -Direction and -Class headers
 the milter added, and with CRLF line ends. This is what mailroom-milter
 must have recorded byte for byte (forged X-Mailroom-* headers excepted:
 they are in the record but not in the delivered copy).
@@ -23,7 +23,7 @@ import re
 import sys
 
 DELIVERY = [b"return-path", b"x-original-to", b"delivered-to", b"received"]
-ADDED = {b"x-mailroom-id", b"x-mailroom-direction"}
+ADDED = {b"x-mailroom-id", b"x-mailroom-direction", b"x-mailroom-class"}
 QUEUE_ID = re.compile(rb"\(Postfix[^)]*\)\s+(?:with\s+\S+\s+)?id\s+([0-9A-Za-z]+)")
 
 
