@@ -60,6 +60,7 @@ static const struct conf_key conf_keys[] = {
     INT("milter.ingest.max_batch", ingest_max_batch, 200, 1, 10000),
     INT("milter.ingest.max_batch_bytes", ingest_max_batch_bytes, 64LL << 20, 1LL << 20, 1LL << 30),
     INT("milter.ingest.poll_ms", ingest_poll_ms, 1000, 10, 60000),
+    INT("milter.ingest.gather_ms", ingest_gather_ms, 200, 0, 10000),
     INT("milter.ingest.backoff_max_ms", ingest_backoff_max_ms, 5000, 100, 600000),
 
     STR("worker.database", worker_database, "dbname=mailroom user=mailroom_worker"),

@@ -43,6 +43,7 @@ struct mailroom_conf {
 	long long ingest_max_batch;
 	long long ingest_max_batch_bytes;
 	long long ingest_poll_ms;
+	long long ingest_gather_ms;
 	long long ingest_backoff_max_ms;
 
 	/* worker */

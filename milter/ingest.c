@@ -415,6 +415,16 @@ static void sleep_ms(struct ingest *ing, long ms)
 	ing->woken = 0;
 }
 
+/* pause_ms - let records gather: wait for the time or a stop, not for wake-ups */
+static void pause_ms(struct ingest *ing, long ms)
+{
+	struct timespec until;
+	deadline_in(&until, ms);
+	while (!ing->stop && pthread_cond_timedwait(&ing->wake, &ing->lock, &until) == 0)
+		;
+	ing->woken = 0;
+}
+
 static void *ingest_main(void *arg)
 {
 	struct ingest *ing = arg;
@@ -472,6 +482,8 @@ static void *ingest_main(void *arg)
 			if (ing->stop)
 				break;
 			sleep_ms(ing, set.poll_ms);
+		} else if (rc < set.max_batch && set.gather_ms > 0 && !ing->stop) {
+			pause_ms(ing, set.gather_ms);
 		}
 	}
 	pthread_mutex_unlock(&ing->lock);

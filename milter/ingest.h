@@ -21,6 +21,7 @@ struct ingest_settings {
 	long max_batch;
 	long long max_batch_bytes;
 	long poll_ms;
+	long gather_ms;
 	long backoff_max_ms;
 };
 

@@ -65,6 +65,7 @@ static struct ingest_settings ingest_settings_of(const struct mailroom_conf *c)
 	    .max_batch = (long)c->ingest_max_batch,
 	    .max_batch_bytes = c->ingest_max_batch_bytes,
 	    .poll_ms = (long)c->ingest_poll_ms,
+	    .gather_ms = (long)c->ingest_gather_ms,
 	    .backoff_max_ms = (long)c->ingest_backoff_max_ms,
 	};
 	return s;
