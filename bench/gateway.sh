@@ -48,7 +48,11 @@
 #   BENCH_LAT_CONNECTIONS [20]  connections of a latency run
 #   BENCH_LAT_SERIAL [300]      messages of the one-connection latency run (0: skip)
 #   BENCH_COMMIT_WAIT_US []     milter.commit.max_wait_us of the bench milter
-#                               (empty: the dev stack's value or the default)
+#                               (empty: the dev stack's value or the default).
+#                               Several values, e.g. "500 0": the mailroom
+#                               listener is measured once per value in every
+#                               round (runs named mailroom-w500, mailroom-w0;
+#                               the milter is restarted between them)
 #   BENCH_INGEST [live]         live: the bench milter stores into the dev
 #                               PostgreSQL while mail arrives. paused: its
 #                               database is unreachable during the runs (intake
@@ -72,7 +76,8 @@
 #   BENCH_RESULTS [.run/bench/results]  where the results folder goes
 #
 # Results: printed, and kept in $BENCH_RESULTS/<UTC time>/ (setup.txt,
-# runs.csv, latency and backlog samples, summary.txt, logs). Rows the bench
+# runs.csv, latency and backlog samples, summary.txt, logs);
+# `bench/gateway.sh --summary FOLDER` prints the tables of such a folder again. Rows the bench
 # milter stores stay in mailroom.messages under gateway "bench.example.com".
 set -euo pipefail
 shopt -s nullglob
@@ -102,8 +107,17 @@ OTHER_LIMIT=15 # percent of the machine used by others that marks a run disturbe
 SENDER=bench@sender.test
 RCPT=info@example.com
 GATEWAY=bench.example.com
-LISTENERS=(none noop mailroom)
 declare -A PORT=([none]=2601 [noop]=2602 [mailroom]=2603)
+# What is measured: the three listeners, mailroom once per commit wait.
+read -r -a WAITS <<<"$COMMIT_WAIT_US"
+((${#WAITS[@]})) || WAITS=("")
+LISTENERS=(none noop)
+if ((${#WAITS[@]} == 1)); then
+  LISTENERS+=(mailroom)
+else
+  for w in "${WAITS[@]}"; do LISTENERS+=("mailroom-w$w"); done
+fi
+WAIT_NOW=${WAITS[0]} # the commit wait the running bench milter has
 
 PF=$B/postfix/etc
 PF_QUEUE=$B/postfix/queue
@@ -143,7 +157,7 @@ preflight() {
   for n in ROUNDS MESSAGES SESSIONS SIZE LAT_MESSAGES LAT_CONNECTIONS LAT_SERIAL QUIET_WAIT PERF RETRIES; do
     [[ ${!n} =~ ^[0-9]+$ ]] || die "BENCH_$n must be a number"
   done
-  [[ -z $COMMIT_WAIT_US || $COMMIT_WAIT_US =~ ^[0-9]+$ ]] || die "BENCH_COMMIT_WAIT_US must be a number"
+  [[ $COMMIT_WAIT_US =~ ^[0-9\ ]*$ ]] || die "BENCH_COMMIT_WAIT_US must be numbers"
   ((ROUNDS > 0 && MESSAGES > 0 && SESSIONS > 0 && LAT_CONNECTIONS > 0)) ||
     die "BENCH_ROUNDS, BENCH_MESSAGES, BENCH_SESSIONS and BENCH_LAT_CONNECTIONS must be > 0"
   [[ $INGEST == live || $INGEST == paused ]] || die "BENCH_INGEST must be live or paused"
@@ -169,7 +183,7 @@ preflight() {
     fi
   fi
   getent passwd mailroom >/dev/null || die "no account mailroom: run ./dev.sh up first"
-  for n in "${LISTENERS[@]}"; do
+  for n in none noop mailroom; do
     if ss -Hltn "sport = :${PORT[$n]}" 2>/dev/null | grep -q .; then
       die "port ${PORT[$n]} is in use (a bench left running? postfix -c $PF stop)"
     fi
@@ -252,7 +266,7 @@ write_conf() {
     printf 'milter.spool_dir\t"%s"\n' "$SPOOL"
     printf 'milter.gateway_name\t"%s"\n' "$GATEWAY"
     printf 'milter.database\t"%s"\n' "$dbval"
-    [[ -n $COMMIT_WAIT_US ]] && printf 'milter.commit.max_wait_us\t%s\n' "$COMMIT_WAIT_US"
+    [[ -n $WAIT_NOW ]] && printf 'milter.commit.max_wait_us\t%s\n' "$WAIT_NOW"
   } >"$overrides"
   "$BIN/mailroom-milter" -n -c "$DEV_CONF" | awk -v OVR="$overrides" '
     BEGIN { while ((getline line < OVR) > 0) { split(line, kv, "\t"); ovr[kv[1]] = kv[2] } }
@@ -473,6 +487,23 @@ cleanup() {
 
 # --- measuring --------------------------------------------------------------------------
 
+# port_of LISTENER - its SMTP port
+port_of() { echo "${PORT[${1%%-w*}]}"; }
+
+# use_listener LISTENER - for mailroom-wN, restart the bench milter with
+# commit.max_wait_us = N unless it runs with that already
+use_listener() {
+  [[ $1 == mailroom-w* ]] || return 0
+  local w=${1#mailroom-w}
+  [[ $w == "$WAIT_NOW" ]] && return 0
+  quiesce
+  stop_pid "$MILTER_PID" mailroom-milter
+  MILTER_PID=
+  WAIT_NOW=$w
+  if [[ $INGEST == paused ]]; then write_conf "$NO_DB"; else write_conf; fi
+  start_mailroom_milter
+}
+
 # spool_count new|tmp - files in that spool directory
 spool_count() {
   local f=("$SPOOL/$1"/*)
@@ -619,25 +650,26 @@ throughput() {
   local round=$1 mode=$2 l=$3 flags=() t0 t1 t2 secs rc=0 c0 c1 a0 a1 cpu msgps=- disturbed
   local rows0=- rows1=- backlog=- drain=- ingest_rps=- lag="- - -" rows=- i
   [[ $mode == reuse ]] && flags=(-d)
+  use_listener "$l"
   quiesce
   wait_quiet
   find_pg_backend
-  if [[ $l == mailroom && $INGEST == live ]]; then
+  if [[ $l == mailroom* && $INGEST == live ]]; then
     rows0=$(db_rows)
-    start_sampler "$RES/backlog-r$round-$mode.txt"
+    start_sampler "$RES/backlog-r$round-$mode-$l.txt"
   fi
   a0=$(dev_activity)
   c0=$(cpu_snapshot)
   t0=$EPOCHREALTIME
   smtp-source "${flags[@]}" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f "$SENDER" -t "$RCPT" \
-    "127.0.0.1:${PORT[$l]}" 2>>"$RES/smtp-source.err" || rc=$?
+    "127.0.0.1:$(port_of "$l")" 2>>"$RES/smtp-source.err" || rc=$?
   t1=$EPOCHREALTIME
   c1=$(cpu_snapshot)
   a1=$(dev_activity)
   secs=$(elapsed "$t0" "$t1")
   ((rc == 0)) && msgps=$(awk -v n="$MESSAGES" -v s="$secs" 'BEGIN { printf "%.1f", n / s }')
   cpu=$(cpu_report "$c0" "$c1" "$MESSAGES")
-  if [[ $l == mailroom && $INGEST == live ]]; then
+  if [[ $l == mailroom* && $INGEST == live ]]; then
     for ((i = 0; i < 1200; i++)); do
       [[ $(spool_count new) == 0 && $(spool_count tmp) == 0 ]] && break
       sleep 0.1
@@ -646,7 +678,7 @@ throughput() {
     sleep 0.6 # one more sample of the drained spool
     stop_sampler
     drain=$(elapsed "$t1" "$t2")
-    backlog=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$RES/backlog-r$round-$mode.txt")
+    backlog=$(awk 'BEGIN { m = 0 } $2 > m { m = $2 } END { print m }' "$RES/backlog-r$round-$mode-$l.txt")
     rows1=$(db_rows)
     if [[ $rows0 != -1 && $rows1 != -1 ]]; then
       rows=$((rows1 - rows0))
@@ -663,14 +695,14 @@ throughput() {
 
   local busy ms noop_ms mr_ms pg_ms worker_ms other
   read -r busy ms noop_ms mr_ms pg_ms worker_ms other <<<"$cpu"
-  printf '  r%d %-5s %-8s %7s msg/s %7s s  cpu %3s%% %5s ms/msg, other %2s%%' \
+  printf '  r%d %-5s %-13s %7s msg/s %7s s  cpu %3s%% %5s ms/msg, other %2s%%' \
     "$round" "$mode" "$l" "$msgps" "$secs" "$busy" "$ms" "$other"
   [[ $l == noop ]] && printf '  (noop-milter %s ms/msg)' "$noop_ms"
-  [[ $l == mailroom ]] && printf '  (mailroom-milter %s, postgres %s, worker %s ms/msg)' "$mr_ms" "$pg_ms" "$worker_ms"
+  [[ $l == mailroom* ]] && printf '  (mailroom-milter %s, postgres %s, worker %s ms/msg)' "$mr_ms" "$pg_ms" "$worker_ms"
   ((disturbed)) && printf '  [disturbed]'
   ((rc == 0)) || printf '  smtp-source FAILED (exit %d, see %s)' "$rc" "$RES/smtp-source.err"
   echo
-  if [[ $l == mailroom && $INGEST == live ]]; then
+  if [[ $l == mailroom* && $INGEST == live ]]; then
     printf '        spool backlog max %s, drained %s s after the run; rows %s/%s; ingest %s rows/s; lag p50/p99/max %s ms\n' \
       "$backlog" "$drain" "$rows" "$MESSAGES" "$ingest_rps" "${lag// //}"
     [[ $rows == "$MESSAGES" ]] || warn "rows added ($rows) differ from messages sent ($MESSAGES): was the database down?"
@@ -681,13 +713,14 @@ throughput() {
 profile() {
   local mode=$1 l=$2 flags=() data=$RES/perf-$1-$2.data pid
   [[ $mode == reuse ]] && flags=(-d)
+  use_listener "$l"
   quiesce
   wait_quiet
   perf record -q -e cpu-clock -a -g -o "$data" -- sleep 600 >/dev/null 2>&1 &
   pid=$!
   sleep 1
   smtp-source "${flags[@]}" -s "$SESSIONS" -m "$MESSAGES" -l "$SIZE" -f "$SENDER" -t "$RCPT" \
-    "127.0.0.1:${PORT[$l]}" 2>>"$RES/smtp-source.err" || warn "profiled run $mode $l failed"
+    "127.0.0.1:$(port_of "$l")" 2>>"$RES/smtp-source.err" || warn "profiled run $mode $l failed"
   kill -INT "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   {
@@ -700,12 +733,13 @@ profile() {
 # latency ROUND LISTENER CONNECTIONS MESSAGES TAG - one run of smtp-latency.py
 latency() {
   local round=$1 l=$2 conns=$3 msgs=$4 tag=$5 out a0 c0 c1 note=
+  use_listener "$l"
   quiesce
   wait_quiet
   a0=$(dev_activity)
   c0=$(cpu_snapshot)
   out=$("$PYTHON" "$ROOT/bench/smtp-latency.py" -m "$msgs" -c "$conns" -l "$SIZE" -f "$SENDER" -t "$RCPT" \
-    -o "$RES/latency-$tag-$l-r$round.txt" "127.0.0.1:${PORT[$l]}" 2>>"$RES/smtp-latency.err") ||
+    -o "$RES/latency-$tag-$l-r$round.txt" "127.0.0.1:$(port_of "$l")" 2>>"$RES/smtp-latency.err") ||
     warn "latency run $tag $l round $round had failures: $out"
   c1=$(cpu_snapshot)
   DISTURBED=0
@@ -715,7 +749,7 @@ latency() {
     # set aside unless it is the last attempt (BENCH_RETRIES)
     ((LAST_ATTEMPT)) || mv "$RES/latency-$tag-$l-r$round.txt" "$RES/disturbed-latency-$tag-$l-r$round-$EPOCHSECONDS.txt"
   fi
-  printf '  r%d latency %-3s %-8s %s%s\n' "$round" "$tag" "$l" "$out" "$note"
+  printf '  r%d latency %-3s %-13s %s%s\n' "$round" "$tag" "$l" "$out" "$note"
 }
 
 # ingest_drain - BENCH_INGEST=paused: restart the bench milter with the real
@@ -758,11 +792,14 @@ ingest_drain() {
 
 # --- the summary -------------------------------------------------------------------------
 
+# summarize DIR - the tables of a results folder (also: gateway.sh --summary DIR)
 summarize() {
-  "$PYTHON" - "$RES" "$MESSAGES" "$SESSIONS" "$SIZE" "$INGEST" <<'EOF'
-import csv, glob, os, statistics, sys
+  "$PYTHON" - "$1" <<'EOF'
+import csv, glob, os, re, statistics, sys
 
-res, messages, sessions, size, ingest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+res = sys.argv[1]
+settings = dict(re.findall(r"(\w+)=(\S+)", next(l for l in open(os.path.join(res, "setup.txt")) if l.startswith("settings:"))))
+messages, sessions, size, ingest = int(settings["messages"]), int(settings["sessions"]), int(settings["size"]), settings["ingest"]
 cols = ("round mode listener messages seconds msgps rc busy_pct cpu_ms noop_ms mailroom_ms pg_ms worker_ms "
         "other_pct backlog drain rows ingest_rps lag_p50 lag_p99 lag_max disturbed").split()
 runs = [dict(zip(cols, r)) for r in csv.reader(open(os.path.join(res, "runs.csv")))]
@@ -776,7 +813,10 @@ def med(vals):
     return statistics.median(vals) if vals else None
 def fmt(v, f="%.1f"): return "-" if v is None else f % v
 
-listeners = ("none", "noop", "mailroom")
+listeners = []
+for r in runs:
+    if r["listener"] not in listeners: listeners.append(r["listener"])
+mailrooms = [l for l in listeners if l.startswith("mailroom")]
 for mode in ("close", "reuse"):
     rs = [r for r in runs if r["mode"] == mode]
     if not rs: continue
@@ -791,29 +831,30 @@ for mode in ("close", "reuse"):
         lr = [r for r in rs if r["listener"] == l]
         sel = [r for r in lr if r["disturbed"] == "0"] or lr
         m[l] = med(num(r["msgps"]) for r in sel)
-        milter = {"noop": "noop_ms", "mailroom": "mailroom_ms"}.get(l)
+        milter = "noop_ms" if l == "noop" else "mailroom_ms" if l.startswith("mailroom") else None
         p("| %s | %s | %s | %s %% | %s | %s | %s | %s | %s %% |" % (
             l, ", ".join(r["msgps"] + ("*" if r["disturbed"] != "0" else "") for r in lr), fmt(m[l]),
             fmt(med(num(r["busy_pct"]) for r in sel), "%.0f"), fmt(med(num(r["cpu_ms"]) for r in sel), "%.2f"),
             fmt(med(num(r[milter]) for r in sel), "%.2f") if milter else "-",
-            fmt(med(num(r["pg_ms"]) for r in sel), "%.2f") if l == "mailroom" and ingest == "live" else "-",
-            fmt(med(num(r["worker_ms"]) for r in sel), "%.2f") if l == "mailroom" and ingest == "live" else "-",
+            fmt(med(num(r["pg_ms"]) for r in sel), "%.2f") if l.startswith("mailroom") and ingest == "live" else "-",
+            fmt(med(num(r["worker_ms"]) for r in sel), "%.2f") if l.startswith("mailroom") and ingest == "live" else "-",
             fmt(med(num(r["other_pct"]) for r in sel), "%.0f")))
     ratio = lambda a, b: m[a] / m[b] if m[a] and m[b] else None
     p()
-    p("mailroom/noop = %s   noop/none = %s   mailroom/none = %s" % (
-        fmt(ratio("mailroom", "noop"), "%.3f"), fmt(ratio("noop", "none"), "%.3f"), fmt(ratio("mailroom", "none"), "%.3f")))
+    p("   ".join(["%s/noop = %s" % (l, fmt(ratio(l, "noop"), "%.3f")) for l in mailrooms] +
+                ["noop/none = %s" % fmt(ratio("noop", "none"), "%.3f")] +
+                ["%s/none = %s" % (l, fmt(ratio(l, "none"), "%.3f")) for l in mailrooms]))
     p()
 
-mr = [r for r in runs if r["listener"] == "mailroom" and r["backlog"] != "-"]
+mr = [r for r in runs if r["listener"].startswith("mailroom") and r["backlog"] != "-"]
 if mr:
     p("Ingest against intake (mailroom runs)")
     p()
-    p("| round | mode | intake msg/s | rows added | ingest rows/s | max backlog | drained after | lag p50 / p99 / max |")
-    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    p("| round | mode | listener | intake msg/s | rows added | ingest rows/s | max backlog | drained after | lag p50 / p99 / max |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for r in mr:
-        p("| %s | %s | %s | %s/%d | %s | %s | %s s | %s / %s / %s ms |" % (
-            r["round"], r["mode"], r["msgps"] + ("*" if r["disturbed"] != "0" else ""), r["rows"], messages,
+        p("| %s | %s | %s | %s | %s/%d | %s | %s | %s s | %s / %s / %s ms |" % (
+            r["round"], r["mode"], r["listener"], r["msgps"] + ("*" if r["disturbed"] != "0" else ""), r["rows"], messages,
             r["ingest_rps"], r["backlog"], r["drain"], r["lag_p50"], r["lag_p99"], r["lag_max"]))
     p()
 
@@ -822,8 +863,9 @@ def pct(s, q):
     return s[int(k)]
 lat = {}
 for f in glob.glob(os.path.join(res, "latency-*-r*.txt")):
-    tag, l = os.path.basename(f).split("-")[1:3]
+    tag, l = re.match(r"latency-(c\d+)-(.+)-r\d+\.txt$", os.path.basename(f)).groups()
     lat.setdefault((tag, l), []).extend(float(x) / 1000 for x in open(f) if x.strip())
+    if l not in listeners: listeners.append(l)
 if lat:
     p("End-of-data latency, final '.' to the 250 reply, undisturbed runs of all rounds pooled (ms)")
     p()
@@ -862,7 +904,7 @@ main() {
   if [[ $INGEST == paused ]]; then
     write_conf "$NO_DB"
   fi
-  say "bench milter: $CONF (commit.max_wait_us = $("$BIN/mailroom-milter" -n -c "$CONF" | sed -n 's/^milter.commit.max_wait_us = \(.*\);/\1/p'), ingest $INGEST)"
+  say "bench milter: $CONF (commit.max_wait_us = ${COMMIT_WAIT_US:-$("$BIN/mailroom-milter" -n -c "$CONF" | sed -n 's/^milter.commit.max_wait_us = \(.*\);/\1/p')}, ingest $INGEST)"
   write_postfix
   start_milters
   postfix_start
@@ -871,7 +913,7 @@ main() {
     echo "date: $(date -u +%FT%TZ)"
     echo "machine: $(nproc) CPUs; $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); kernel $(uname -r); Postfix $(postconf -dh mail_version)"
     print_build
-    echo "settings: rounds=$ROUNDS messages=$MESSAGES sessions=$SESSIONS size=$SIZE modes='$MODES' ingest=$INGEST" \
+    echo "settings: rounds=$ROUNDS messages=$MESSAGES sessions=$SESSIONS size=$SIZE modes='$MODES' ingest=$INGEST commit_wait_us='$COMMIT_WAIT_US'" \
       "lat_messages=$LAT_MESSAGES lat_connections=$LAT_CONNECTIONS lat_serial=$LAT_SERIAL"
     "$BIN/mailroom-milter" -n -c "$CONF"
   } >"$RES/setup.txt"
@@ -879,7 +921,7 @@ main() {
   say "warming up (not counted)"
   local l r mode i rows0
   rows0=$(db_rows)
-  for l in "${LISTENERS[@]}"; do
+  for l in none noop mailroom; do
     smtp-source -s 5 -m 100 -l "$SIZE" -f "$SENDER" -t "$RCPT" "127.0.0.1:${PORT[$l]}" ||
       die "the $l listener (127.0.0.1:${PORT[$l]}) does not accept mail; see $B/log/postfix.log and $B/log/milter.log"
   done
@@ -945,7 +987,12 @@ main() {
 
   echo
   say "summary (also in $RES/summary.txt)"
-  summarize
+  summarize "$RES"
 }
 
+if [[ ${1:-} == --summary ]]; then
+  [[ -f ${2:-}/runs.csv ]] || die "usage: gateway.sh --summary RESULTS-FOLDER (with runs.csv)"
+  summarize "$2"
+  exit 0
+fi
 main "$@"
