@@ -353,6 +353,23 @@ struct mailroom_conf *conf_load(const char *path, char *errbuf, size_t errlen)
 	return conf;
 }
 
+/* conf_load_main - the -c/-n handling every daemon shares */
+struct mailroom_conf *conf_load_main(const char *prog, const char *path, int print_only)
+{
+	char err[1024];
+	struct mailroom_conf *conf = conf_load(path, err, sizeof(err));
+	if (conf == NULL) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		exit(1);
+	}
+	if (print_only) {
+		conf_print(conf, stdout);
+		conf_free(&conf);
+		exit(0);
+	}
+	return conf;
+}
+
 /* print_string - a libconfig string literal, escaped */
 static void print_string(FILE *out, const char *s)
 {

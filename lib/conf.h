@@ -61,6 +61,9 @@ struct mailroom_conf {
 
 /* conf_load - read and validate path over the defaults; NULL with errbuf filled on failure */
 struct mailroom_conf *conf_load(const char *path, char *errbuf, size_t errlen);
+/* conf_load_main - a daemon's start: load path or exit 1 with the error on
+ * stderr; with print_only, print the effective configuration and exit 0 */
+struct mailroom_conf *conf_load_main(const char *prog, const char *path, int print_only);
 /* conf_defaults - a configuration with every default, for tests */
 struct mailroom_conf *conf_defaults(void);
 /* conf_free - release a configuration and clear the caller's pointer */

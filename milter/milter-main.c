@@ -149,16 +149,7 @@ int main(int argc, char **argv)
 		usage();
 
 	char err[1024];
-	struct mailroom_conf *conf = conf_load(conf_path, err, sizeof(err));
-	if (conf == NULL) {
-		fprintf(stderr, "mailroom-milter: %s\n", err);
-		return 1;
-	}
-	if (print_only) {
-		conf_print(conf, stdout);
-		conf_free(&conf);
-		return 0;
-	}
+	struct mailroom_conf *conf = conf_load_main("mailroom-milter", conf_path, print_only);
 	log_init("mailroom-milter", 1, foreground || isatty(STDERR_FILENO));
 	log_set_debug(debug);
 	if (sodium_init() < 0)

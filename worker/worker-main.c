@@ -158,16 +158,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	char err[1024];
-	struct mailroom_conf *conf = conf_load(conf_path, err, sizeof(err));
-	if (conf == NULL) {
-		fprintf(stderr, "mailroom-worker: %s\n", err);
-		return 1;
-	}
-	if (print_only) {
-		conf_print(conf, stdout);
-		conf_free(&conf);
-		return 0;
-	}
+	struct mailroom_conf *conf = conf_load_main("mailroom-worker", conf_path, print_only);
 	log_init("mailroom-worker", 1, foreground || once || isatty(STDERR_FILENO));
 
 	struct sigaction sa = {0};
