@@ -30,7 +30,9 @@ ASAN_DIR=$LOGDIR/asan
 CONF=$RUN/mailroom.conf
 
 PG_BIN=/usr/lib/postgresql/15/bin
-PG_PORT=5433
+# Ports can be moved (MAILROOM_DEV_PORTS="PG INBOUND ORIGINATING") so that
+# two checkouts can run their stacks side by side.
+read -r PG_PORT SMTP_PORT SUBMIT_PORT <<<"${MAILROOM_DEV_PORTS:-5433 2525 2587}"
 PGDATA_DIR=$RUN/pg
 PG_SOCKDIR=$RUN/pgsock
 
@@ -47,8 +49,8 @@ PF_CONF=$RUN/postfix/etc
 PF_QUEUE=$RUN/postfix/queue
 PF_DATA=$RUN/postfix/data
 MAILDIR=$RUN/maildir
-SMTP_INBOUND=127.0.0.1:2525
-SMTP_SUBMIT=127.0.0.1:2587
+SMTP_INBOUND=127.0.0.1:$SMTP_PORT
+SMTP_SUBMIT=127.0.0.1:$SUBMIT_PORT
 
 # Remembers the ./configure flags of the last build, to notice a change.
 CONFIGURE_STAMP=$ROOT/.configure.stamp
@@ -424,7 +426,8 @@ postfix_configure() {
   install -d -m 0755 "$RUN/postfix" "$PF_CONF" "$PF_QUEUE"
   install -d -o postfix -g postfix -m 0700 "$PF_DATA"
   render "$ROOT/dev/postfix/main.cf.in" "$PF_CONF/main.cf" "RUN=$RUN" "UID=$uid" "GID=$gid"
-  render "$ROOT/dev/postfix/master.cf.in" "$PF_CONF/master.cf" "RUN=$RUN" "ROOT=$ROOT"
+  render "$ROOT/dev/postfix/master.cf.in" "$PF_CONF/master.cf" "RUN=$RUN" "ROOT=$ROOT" \
+    "SMTP_INBOUND=$SMTP_INBOUND" "SMTP_SUBMIT=$SMTP_SUBMIT"
   register_instance
   # check creates the queue subdirectories and fixes their ownership.
   if ! postfix -c "$PF_CONF" check; then

@@ -8,6 +8,7 @@
  * Messages for the administrator go to stderr as "mailroomctl: ..." lines;
  * results go to stdout.
  */
+#include "auditverify.h"
 #include "conf.h"
 #include "contacts.h"
 #include "ctlfile.h"
@@ -55,6 +56,7 @@ static int cmd_import(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_export(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -66,6 +68,8 @@ static const struct ctl_command ctl_commands[] = {
 	{"rules", cmd_rules,
 	 "list | add --name N --position P --file RULE.json | enable ID | disable ID | test [options] FILE...",
 	 "admin rules: list, add, switch on and off, try on message files", 1},
+	{"audit", cmd_audit, "verify [--head HASH]",
+	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -346,6 +350,25 @@ static int rules_add(const struct ctl_context *ctx, int argc, char **argv)
 }
 
 /* cmd_rules - `rules list|add|enable|disable|test` */
+/* cmd_audit - `audit verify [--head HASH]` */
+static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *head = NULL;
+	if (argc == 4 && strcmp(argv[1], "verify") == 0 && strcmp(argv[2], "--head") == 0)
+		head = argv[3];
+	else if (argc != 2 || strcmp(argv[1], "verify") != 0)
+		return command_usage(argv[0]);
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	int rc = audit_verify(conn, head, stdout, stderr);
+	db_close(&conn);
+	if (rc < 0)
+		return EXIT_RUNTIME;
+	int frc = flush_stdout();
+	return rc == 1 ? EXIT_RUNTIME : frc;
+}
+
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";

@@ -18,12 +18,20 @@
 #define SQL_ROLLBACK "ROLLBACK"
 #define SQL_LIST                                                                                             \
 	"SELECT id, position, enabled, name, definition::text FROM mailroom.rules ORDER BY position, id"
+/* Every change is written to the audit trail in the same transaction. */
 #define SQL_ADD                                                                                              \
-	"INSERT INTO mailroom.rules (name, position, definition) VALUES ($1, $2::integer, $3::jsonb)"        \
-	" RETURNING id"
+	"WITH r AS (INSERT INTO mailroom.rules (name, position, definition)"                                 \
+	"  VALUES ($1, $2::integer, $3::jsonb) RETURNING id, name, position, definition)"                  \
+	" SELECT r.id, mailroom.audit_append('mailroomctl:' || session_user, 'rule.add', 'rule:' || r.id,"  \
+	"  NULL, jsonb_build_object('name', r.name, 'position', r.position, 'definition', r.definition))"  \
+	" FROM r"
 #define SQL_SET_ENABLED                                                                                      \
-	"UPDATE mailroom.rules SET enabled = $2::boolean, updated_at = now()"                                \
-	" WHERE id = $1::bigint AND enabled <> $2::boolean RETURNING name"
+	"WITH u AS (UPDATE mailroom.rules SET enabled = $2::boolean, updated_at = now()"                     \
+	"  WHERE id = $1::bigint AND enabled <> $2::boolean RETURNING id, name)"                             \
+	" SELECT u.name, mailroom.audit_append('mailroomctl:' || session_user,"                              \
+	"  CASE WHEN $2::boolean THEN 'rule.enable' ELSE 'rule.disable' END, 'rule:' || u.id,"              \
+	"  jsonb_build_object('enabled', NOT $2::boolean), jsonb_build_object('enabled', $2::boolean))"     \
+	" FROM u"
 #define SQL_RULE "SELECT name, enabled FROM mailroom.rules WHERE id = $1::bigint"
 
 /* The placeholder id a definition is compiled under before it has its own. */

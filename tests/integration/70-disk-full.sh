@@ -3,8 +3,9 @@
 #
 # A second mailroom-milter (same binary, a config derived from the stack's)
 # keeps its spool on a 3 MB tmpfs and cannot reach its database, so records
-# stay in the spool. A Postfix smtpd service on 127.0.0.1:2526 of the dev
-# instance uses it. 200 KB messages go in until the answer turns 4xx:
+# stay in the spool. A Postfix smtpd service of the dev instance, on the
+# port after the inbound one, uses it. 200 KB messages go in until the
+# answer turns 4xx:
 #   - the 4xx is the milter's ("could not be recorded"), not Postfix's;
 #   - tmp/ is empty and new/ holds one complete record per 250 answer (each
 #     ends with the 24-byte "MRREC1 " footer; its trailer names the file);
@@ -16,7 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-PORT=2526
+PORT=$((${MAILROOM_SMTP##*:} + 1)) # beside the inbound port of the dev stack
 SERVER=127.0.0.1:$PORT
 SERVICE=127.0.0.1:$PORT/inet
 MSG_SIZE=200000
@@ -56,7 +57,7 @@ reload() {
 	log_has "$LOG" "$off" 'reload: configuration from .* in force' 10
 }
 
-# send_big N - one 200 KB message through port 2526; appends its answer to $T_TMP/out
+# send_big N - one 200 KB message through $SERVER; appends its answer to $T_TMP/out
 send_big() {
 	send --server "$SERVER" --generate 1 --size "$MSG_SIZE" --token "$(token "m$1")" --subject "$(token "m$1")" \
 		2>>"$T_TMP/smtpsend.err" | sed "s/^gen-0/m$1/" >>"$T_TMP/out"

@@ -11,7 +11,8 @@
 # that nobody else's mail is touched) makes such a message supplier, and
 # classify and `rules test` name the rule; `rules list` shows it; a rule
 # that does not compile is refused with the compiler's message and not
-# stored; after `rules disable` the message is customer again. A missing,
+# stored; after `rules disable` the message is customer again; the add and
+# the disable are in the audit trail. A missing,
 # oversized or unparseable file is reported, the other files are still
 # sorted, and the exit status is 1.
 #
@@ -190,6 +191,9 @@ is "$(ctl rules disable "$rule_id")" "rule $rule_id \"Rechnung $RUN\" disabled" 
 is "$(sql_admin "SELECT enabled FROM mailroom.rules WHERE id = '${rule_id:-0}'")" f "... switches it off in the database"
 like "$(ctl classify invoice.eml)" "class +customer \(decided by contact\)" "after disable the invoice is customer again"
 is "$(ctl rules disable "$rule_id")" "rule $rule_id \"Rechnung $RUN\" is already disabled" "disabling twice says so"
+is "$(sql_admin "SELECT string_agg(action || ' ' || COALESCE(after->>'enabled', after->>'name'), ',' ORDER BY id)
+                 FROM mailroom.audit WHERE object = 'rule:${rule_id:-0}'")" \
+	"rule.add Rechnung $RUN,rule.disable false" "the audit trail has the add and the one real disable"
 ctl rules disable 999999999999 >/dev/null 2>&1
 is "$?" 1 "disabling a rule that does not exist: exit 1"
 
