@@ -21,6 +21,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "pipeline.h"
+#include "schedule.h"
 
 #ifndef MAILROOM_SYSCONFDIR
 #define MAILROOM_SYSCONFDIR "/etc/mailroom"
@@ -212,6 +213,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			backoff = 0;
+			schedule_reset();
 		}
 		int n = -1;
 		if (pipeline_refresh(pl, conn, err, sizeof(err)) < 0)
@@ -227,10 +229,14 @@ int main(int argc, char **argv)
 			}
 			struct timespec ts = {1, 0};
 			nanosleep(&ts, NULL);
-		} else if (n == 0) {
-			if (once)
-				break;
-			wait_for_work(conn, (long)conf->worker_poll_ms);
+		} else {
+			/* Between batches, also when busy: due tasks never wait for an empty queue. */
+			long due = schedule_run_due(conn, conf);
+			if (n == 0) {
+				if (once)
+					break;
+				wait_for_work(conn, due < (long)conf->worker_poll_ms ? due : (long)conf->worker_poll_ms);
+			}
 		}
 	}
 	log_info("stopping");
