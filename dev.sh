@@ -82,6 +82,16 @@ as_owner() {
   fi
 }
 
+# proc_alive PID - the process exists and is not a zombie: where nothing
+# reaps orphans (some container inits), a stopped daemon stays a zombie
+# that kill -0 still finds.
+proc_alive() {
+  local st
+  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  st=${st##*) }
+  [[ ${st%% *} != Z ]]
+}
+
 # PostgreSQL refuses to run as root.
 as_postgres() { runuser -u postgres -- "$@"; }
 
@@ -367,7 +377,7 @@ milter_start() {
 
   for ((i = 0; i < 300; i++)); do
     [[ -S $MILTER_SOCK ]] && break
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! proc_alive "$pid"; then
       tail -n 20 "$LOGDIR/milter.log" >&2
       die "mailroom-milter exited during start-up"
     fi
@@ -389,10 +399,10 @@ milter_stop() {
     kill -TERM "$pid" 2>/dev/null || true
     # It drains its spool batch and, under ASan, runs the leak check.
     for ((i = 0; i < 300; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+      proc_alive "$pid" || break
       sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if proc_alive "$pid"; then
       warn "mailroom-milter did not stop within 30 s: SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -549,7 +559,7 @@ worker_start() {
   pid=$!
   echo "$pid" >"$WORKER_PID"
   sleep 0.3
-  if ! kill -0 "$pid" 2>/dev/null; then
+  if ! proc_alive "$pid"; then
     tail -n 20 "$LOGDIR/worker.log" >&2
     die "mailroom-worker exited during start-up"
   fi
@@ -562,10 +572,10 @@ worker_stop() {
     # The worker finishes its batch and exits.
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 300; i++)); do
-      kill -0 "$pid" 2>/dev/null || break
+      proc_alive "$pid" || break
       sleep 0.1
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    proc_alive "$pid" && kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$WORKER_PID"
 }
@@ -652,6 +662,16 @@ show_test_log() {
   return 0
 }
 
+# The end of each failed test's log, last, where a short CI excerpt shows it.
+show_failed_tests() {
+  local trs
+  while IFS= read -r trs; do
+    echo "--- ${trs%.trs}.log (last 30 lines)" >&2
+    tail -n 30 "${trs%.trs}.log" >&2
+  done < <(grep -l -E '^:test-result: (FAIL|ERROR)' "$ROOT"/tests/*/*.trs 2>/dev/null)
+  return 0
+}
+
 cmd_test() {
   export MAILROOM_SANITIZE=1
   local failed=() report
@@ -698,6 +718,7 @@ cmd_test() {
   done
 
   if ((${#failed[@]})); then
+    show_failed_tests
     printf 'dev.sh test: FAILED: %s\n' "${failed[@]}" >&2
     exit 1
   fi

@@ -162,7 +162,7 @@ is "$(jget rtest.json '[(r["id"], r["fired"], r["not_evaluated"]) for r in j["ru
 	"[($rule_id, True, False), $rule_id]" "rules test --json: the same facts"
 
 # The worker, through the gateway, decides the same as classify.
-if milter_pid >/dev/null && postfix_up && pgrep -x mailroom-worker >/dev/null; then
+if milter_pid >/dev/null && postfix_up && [[ -n $(stack_workers) ]]; then
 	qid=$(send_one worker.out invoice.eml --server "$MAILROOM_SMTP" --from "$ANNA" --to info@example.com)
 	mine="id IN (SELECT id FROM auditor.messages WHERE queue_id = '$qid' AND $MINE)"
 	wait_rows "SELECT count(*) FROM auditor.classifications WHERE $mine" 1 30

@@ -20,9 +20,9 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-# worker_running - a mailroom-worker process exists (any; the dev stack's or a test's)
+# worker_running - a mailroom-worker of this stack runs (the dev stack's or a test's)
 worker_running() {
-	pgrep -x mailroom-worker >/dev/null
+	[[ -n $(stack_workers) ]]
 }
 if ! worker_running; then
 	devsh start worker || bail "mailroom-worker is not running and did not start"

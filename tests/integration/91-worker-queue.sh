@@ -76,7 +76,7 @@ stop_test_workers() {
 at_exit devsh start worker
 at_exit stop_test_workers
 devsh stop worker
-pgrep -x mailroom-worker >/dev/null && bail "another mailroom-worker runs: $(pgrep -a -x mailroom-worker)"
+[[ -n $(stack_workers) ]] && bail "another mailroom-worker of this stack runs: $(ps -o pid=,stat=,args= -p "$(stack_workers | paste -sd,)")"
 
 # --- messages of this test --------------------------------------------------------------
 

@@ -19,7 +19,7 @@ export LC_ALL=C # sort and join below must agree
 CORPUS=$top_srcdir/../shared/corpus
 [[ -d $CORPUS/threads ]] || skip_all "corpus not present"
 require_stack
-if ! pgrep -x mailroom-worker >/dev/null; then
+if [[ -z $(stack_workers) ]]; then
 	devsh start worker || bail "mailroom-worker is not running and did not start"
 fi
 

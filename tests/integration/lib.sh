@@ -367,6 +367,25 @@ send_one() {
 	awk -F'\t' '$2 == 250 { print $3; found = 1 } END { exit !found }' "$out"
 }
 
+# proc_state PID - the process's state letter (R, S, D, Z ...); fails when it is gone
+proc_state() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	s=${s##*) }
+	echo "${s%% *}"
+}
+
+# stack_workers - pids of the live mailroom-worker processes of this stack
+# (its configuration on their command line): other checkouts' workers on the
+# same machine and zombies nobody reaped are left out
+stack_workers() {
+	local p
+	for p in $(pgrep -f "mailroom-worker -c $MAILROOM_CONF( |\$)"); do
+		[[ $(proc_state "$p") == Z ]] || echo "$p"
+	done
+	return 0
+}
+
 # --- PostgreSQL --------------------------------------------------------------------------
 
 # sql QUERY - as the auditor role of ./dev.sh env; unaligned, tuples only
