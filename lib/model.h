@@ -19,7 +19,7 @@
 
 #include <stddef.h>
 
-#include "features.h"
+#include "msgfeatures.h"
 
 struct model;
 

@@ -1,4 +1,5 @@
-/* features.h - hashed features of a message for the local model.
+/* (named msgfeatures.h: a lib/features.h would shadow glibc's <features.h>) */
+/* msgfeatures.h - hashed features of a message for the local model.
  *
  * A message becomes a sparse vector of (index, value) pairs: words of the
  * subject and of the opening text without quoted history, sender address
@@ -8,8 +9,8 @@
  * fixed, not seeded per process), so that a stored model keeps meaning
  * the same across restarts and hosts.
  */
-#ifndef MAILROOM_LIB_FEATURES_H
-#define MAILROOM_LIB_FEATURES_H
+#ifndef MAILROOM_LIB_MSGFEATURES_H
+#define MAILROOM_LIB_MSGFEATURES_H
 
 #include <stddef.h>
 #include <stdint.h>
