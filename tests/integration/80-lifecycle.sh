@@ -118,7 +118,7 @@ pid=$(milter_pid)
 env_of_milter=$(milter_env_of "$pid")
 ml_off=$(log_mark "$MR_MILTER_LOG")
 devsh stop milter
-ok "SIGTERM: the milter is gone" test ! -d "/proc/$pid"
+ok "SIGTERM: the milter is gone" proc_gone "$pid"
 ok "SIGTERM: it drained" log_has "$MR_MILTER_LOG" "$ml_off" "mailroom-milter\[$pid\]: stopping: draining the spool" 1
 ok "SIGTERM: its log says stopped; 0 records left in the spool" \
 	log_has "$MR_MILTER_LOG" "$ml_off" "mailroom-milter\[$pid\]: stopped; 0 records left in the spool" 1

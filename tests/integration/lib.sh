@@ -375,6 +375,13 @@ proc_state() {
 	echo "${s%% *}"
 }
 
+# proc_gone PID - the process has exited (a zombie nobody reaped yet counts)
+proc_gone() {
+	local st
+	st=$(proc_state "$1") || return 0
+	[[ $st == Z ]]
+}
+
 # stack_workers - pids of the live mailroom-worker processes of this stack
 # (its configuration on their command line): other checkouts' workers on the
 # same machine and zombies nobody reaped are left out
