@@ -202,6 +202,15 @@ static void encode_row(struct cbuf *b, const struct record *r)
 
 /* --- database work ------------------------------------------------------------ */
 
+/* warn_result - log a failed result in libpq's words; when the result
+ * carries none (nothing was sent: the connection broke), the connection's */
+static void warn_result(const char *what, const PGresult *res, const PGconn *conn)
+{
+	char err[512];
+	db_result_error(res, conn, err, sizeof(err));
+	log_warnx("ingest: %s%s%s", what, what[0] ? ": " : "", err);
+}
+
 /* mark_present - which of the batch's ids are stored already */
 static int mark_present(PGconn *conn, struct item *items, int n)
 {
@@ -223,7 +232,7 @@ static int mark_present(PGconn *conn, struct item *items, int n)
 	PGresult *res = PQexecParams(conn, SQL_EXISTING, 1, NULL, params, NULL, NULL, 0);
 	free(arr);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warnx("ingest: %s", PQresultErrorMessage(res));
+		warn_result("", res, conn);
 		PQclear(res);
 		return -1;
 	}
@@ -261,7 +270,7 @@ static int simple_command(PGconn *conn, const char *sql)
 	PGresult *res = PQexec(conn, sql);
 	int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
-		log_warnx("ingest: %s: %s", sql, PQresultErrorMessage(res));
+		warn_result(sql, res, conn);
 	PQclear(res);
 	return ok ? 0 : -1;
 }
@@ -275,7 +284,7 @@ static int copy_batch(PGconn *conn, struct item *items, int n)
 		return -1;
 	PGresult *res = PQexec(conn, SQL_COPY);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		log_warnx("ingest: COPY: %s", PQresultErrorMessage(res));
+		warn_result("COPY", res, conn);
 		PQclear(res);
 		simple_command(conn, "ROLLBACK");
 		return -1;
@@ -303,7 +312,7 @@ static int copy_batch(PGconn *conn, struct item *items, int n)
 	while ((res = PQgetResult(conn)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			if (rc == 0)
-				log_warnx("ingest: COPY: %s", PQresultErrorMessage(res));
+				warn_result("COPY", res, conn);
 			rc = -1;
 		}
 		PQclear(res);

@@ -56,7 +56,10 @@ diag "spool drained $((SECONDS - start)) s after the last answer"
 # A broken connection is logged with libpq's words, a failed connect as
 # "database unreachable".
 ok "the milter logged the loss of the database" \
-	log_has "$MR_MILTER_LOG" "$ml_off" 'ingest: (.*: )?(database unreachable|server closed|terminating connection)' 1
+	log_has "$MR_MILTER_LOG" "$ml_off" 'ingest: (.*: )?(database unreachable|server closed|terminating connection|connection to the database lost)' 1
+# A broken connection once gave an empty "ingest: " line (libpq's words are
+# on the connection when nothing could be sent).
+is "$(log_since "$MR_MILTER_LOG" "$ml_off" | grep -cE 'ingest: *$')" 0 "no ingest warning without words"
 ok "the milter logged the database as reachable again" \
 	log_has "$MR_MILTER_LOG" "$ml_off" 'ingest: database reachable again' 10
 
