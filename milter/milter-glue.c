@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -30,11 +31,22 @@
 struct glue_ctx {
 	struct msg_conn *conn;
 	struct msg *msg;
+	struct glue_ctx *prev, *next; /* glue_sessions, under glue_lock */
 };
 
 static pthread_mutex_t glue_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t glue_idle = PTHREAD_COND_INITIALIZER;
 static struct gateway *glue_gateway; /* under glue_lock */
 static struct spool *glue_spool;
+/* smfi_main() returns without waiting for the sessions it serves, and
+ * libmilter then abandons them, possibly in the middle of a callback. So
+ * that nothing touches the spool or the settings once they are freed,
+ * every callback passes a gate: glue_quiesce() closes it, waits for the
+ * callbacks inside and frees the sessions left behind. Their messages
+ * were never answered: Postfix tempfails them and the clients retry. */
+static int glue_stopping;		/* under glue_lock */
+static long glue_running;		/* callbacks inside the gate, under glue_lock */
+static struct glue_ctx *glue_sessions; /* open sessions, under glue_lock */
 
 void glue_set_spool(struct spool *spool)
 {
@@ -55,13 +67,91 @@ void glue_shutdown(void)
 	glue_set_gateway(NULL);
 }
 
-/* current_gateway - a reference to the settings in force now */
+/* current_gateway - a reference to the settings in force now; NULL when stopped */
 static struct gateway *current_gateway(void)
 {
 	pthread_mutex_lock(&glue_lock);
-	struct gateway *gw = gateway_ref(glue_gateway);
+	struct gateway *gw = glue_gateway != NULL ? gateway_ref(glue_gateway) : NULL;
 	pthread_mutex_unlock(&glue_lock);
 	return gw;
+}
+
+/* gate_enter - 0 when a callback may go on; -1 once stopping */
+static int gate_enter(void)
+{
+	pthread_mutex_lock(&glue_lock);
+	int ok = !glue_stopping;
+	if (ok)
+		glue_running++;
+	pthread_mutex_unlock(&glue_lock);
+	return ok ? 0 : -1;
+}
+
+/* gate_leave - a callback is done */
+static void gate_leave(void)
+{
+	pthread_mutex_lock(&glue_lock);
+	if (--glue_running == 0 && glue_stopping)
+		pthread_cond_broadcast(&glue_idle);
+	pthread_mutex_unlock(&glue_lock);
+}
+
+/* session_add, session_remove - keep the list of open sessions */
+static void session_add(struct glue_ctx *g)
+{
+	pthread_mutex_lock(&glue_lock);
+	g->prev = NULL;
+	g->next = glue_sessions;
+	if (glue_sessions != NULL)
+		glue_sessions->prev = g;
+	glue_sessions = g;
+	pthread_mutex_unlock(&glue_lock);
+}
+
+static void session_remove(struct glue_ctx *g)
+{
+	pthread_mutex_lock(&glue_lock);
+	if (g->prev != NULL)
+		g->prev->next = g->next;
+	else
+		glue_sessions = g->next;
+	if (g->next != NULL)
+		g->next->prev = g->prev;
+	pthread_mutex_unlock(&glue_lock);
+}
+
+long glue_quiesce(long ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&glue_lock);
+	glue_stopping = 1;
+	while (glue_running > 0 && pthread_cond_timedwait(&glue_idle, &glue_lock, &until) == 0)
+		;
+	long running = glue_running;
+	struct glue_ctx *left = running == 0 ? glue_sessions : NULL;
+	if (running == 0)
+		glue_sessions = NULL;
+	pthread_mutex_unlock(&glue_lock);
+	long abandoned = 0;
+	while (left != NULL) {
+		struct glue_ctx *next = left->next;
+		abandoned += left->msg != NULL;
+		msg_free(&left->msg);
+		msg_conn_free(&left->conn);
+		free(left);
+		left = next;
+	}
+	if (abandoned > 0)
+		log_info("stopping: %ld messages in progress were not answered; their senders will retry",
+			 abandoned);
+	return running;
 }
 
 struct gateway *glue_gateway_ref(void)
@@ -127,7 +217,7 @@ static int is_local_submission(const struct sockaddr *sa)
 	return 0;
 }
 
-static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+static sfsistat serve_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
 	char buf[INET6_ADDRSTRLEN];
 	const char *addr = addr_text(hostaddr, buf, sizeof(buf));
@@ -144,11 +234,12 @@ static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		free(g);
 		return SMFIS_TEMPFAIL;
 	}
+	session_add(g);
 	smfi_setpriv(ctx, g);
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_helo(SMFICTX *ctx, char *helo)
+static sfsistat serve_helo(SMFICTX *ctx, char *helo)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	/* Local submission has no client, so no HELO either (Postfix says "localhost"). */
@@ -157,20 +248,22 @@ static sfsistat glue_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_envfrom(SMFICTX *ctx, char **argv)
+static sfsistat serve_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g == NULL)
 		return SMFIS_TEMPFAIL;
 	msg_free(&g->msg);
 	struct gateway *gw = current_gateway();
-	g->msg = msg_new(g->conn, gw, glue_spool, argv[0], (const char *const *)argv + 1,
-			 smfi_getsymval(ctx, "{daemon_name}"), smfi_getsymval(ctx, "{auth_authen}"));
+	if (gw != NULL)
+		g->msg = msg_new(g->conn, gw, glue_spool, argv[0], (const char *const *)argv + 1,
+				 smfi_getsymval(ctx, "{daemon_name}"), smfi_getsymval(ctx, "{auth_authen}"));
 	gateway_unref(&gw);
 	return g->msg != NULL ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
+	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
+static sfsistat serve_envrcpt(SMFICTX *ctx, char **argv)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
@@ -178,7 +271,7 @@ static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_header(SMFICTX *ctx, char *name, char *value)
+static sfsistat serve_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
@@ -186,7 +279,7 @@ static sfsistat glue_header(SMFICTX *ctx, char *name, char *value)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_eoh(SMFICTX *ctx)
+static sfsistat serve_eoh(SMFICTX *ctx)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
@@ -194,7 +287,7 @@ static sfsistat glue_eoh(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_body(SMFICTX *ctx, unsigned char *data, size_t len)
+static sfsistat serve_body(SMFICTX *ctx, unsigned char *data, size_t len)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
@@ -224,7 +317,7 @@ static void apply_headers(SMFICTX *ctx, struct msg *m)
 	}
 }
 
-static sfsistat glue_eom(SMFICTX *ctx)
+static sfsistat serve_eom(SMFICTX *ctx)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g == NULL || g->msg == NULL)
@@ -248,7 +341,7 @@ static sfsistat glue_eom(SMFICTX *ctx)
 	return rc;
 }
 
-static sfsistat glue_abort(SMFICTX *ctx)
+static sfsistat serve_abort(SMFICTX *ctx)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL)
@@ -256,16 +349,78 @@ static sfsistat glue_abort(SMFICTX *ctx)
 	return SMFIS_CONTINUE;
 }
 
-static sfsistat glue_close(SMFICTX *ctx)
+static sfsistat serve_close(SMFICTX *ctx)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL) {
+		session_remove(g);
 		msg_free(&g->msg);
 		msg_conn_free(&g->conn);
 		free(g);
 		smfi_setpriv(ctx, NULL);
 	}
 	return SMFIS_CONTINUE;
+}
+
+/* The callbacks libmilter calls: each passes the gate (see glue_stopping). */
+#define GATED(call)                                                                                \
+	do {                                                                                       \
+		if (gate_enter() < 0)                                                              \
+			return SMFIS_TEMPFAIL;                                                     \
+		sfsistat gated_rc = (call);                                                        \
+		gate_leave();                                                                      \
+		return gated_rc;                                                                   \
+	} while (0)
+
+static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
+{
+	GATED(serve_connect(ctx, hostname, hostaddr));
+}
+
+static sfsistat glue_helo(SMFICTX *ctx, char *helo)
+{
+	GATED(serve_helo(ctx, helo));
+}
+
+static sfsistat glue_envfrom(SMFICTX *ctx, char **argv)
+{
+	GATED(serve_envfrom(ctx, argv));
+}
+
+static sfsistat glue_envrcpt(SMFICTX *ctx, char **argv)
+{
+	GATED(serve_envrcpt(ctx, argv));
+}
+
+static sfsistat glue_header(SMFICTX *ctx, char *name, char *value)
+{
+	GATED(serve_header(ctx, name, value));
+}
+
+static sfsistat glue_eoh(SMFICTX *ctx)
+{
+	GATED(serve_eoh(ctx));
+}
+
+static sfsistat glue_body(SMFICTX *ctx, unsigned char *data, size_t len)
+{
+	GATED(serve_body(ctx, data, len));
+}
+
+static sfsistat glue_eom(SMFICTX *ctx)
+{
+	GATED(serve_eom(ctx));
+}
+
+static sfsistat glue_abort(SMFICTX *ctx)
+{
+	GATED(serve_abort(ctx));
+}
+
+/* Once stopping, a session's memory belongs to glue_quiesce(). */
+static sfsistat glue_close(SMFICTX *ctx)
+{
+	GATED(serve_close(ctx));
 }
 
 static struct smfiDesc glue_desc = {

@@ -16,6 +16,10 @@ void glue_set_gateway(struct gateway *gw);
 struct gateway *glue_gateway_ref(void);
 /* glue_run - serve until SIGTERM, SIGINT or SIGHUP; 0 or -1 */
 int glue_run(void);
+/* glue_quiesce - after glue_run: let no callback start any more, wait up
+ * to ms for those running, free the sessions libmilter left behind; how
+ * many callbacks still run (then the spool and settings must not be freed) */
+long glue_quiesce(long ms);
 /* glue_shutdown - drop the current settings at exit */
 void glue_shutdown(void);
 

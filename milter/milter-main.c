@@ -208,6 +208,9 @@ int main(int argc, char **argv)
 	log_info("started: socket %s, spool %s, user %s", boot_conf->milter_socket, boot_conf->milter_spool_dir,
 		 boot_conf->milter_user);
 	int rc = glue_run();
+	long busy = glue_quiesce(DRAIN_MS);
+	if (busy > 0)
+		log_warnx("stopping: %ld callbacks still running after %d ms", busy, DRAIN_MS);
 	log_info("stopping: draining the spool for up to %d ms", DRAIN_MS);
 
 	reload_stop = 1;
@@ -216,9 +219,11 @@ int main(int argc, char **argv)
 	ingest_stop(&ingest, DRAIN_MS);
 	spool->on_commit = NULL;
 	long left = spool_ready_count(spool);
-	spool_close(&spool);
-	glue_shutdown();
-	tagger_shutdown();
+	if (busy == 0) { /* else sessions may still touch them: the exit frees them */
+		spool_close(&spool);
+		glue_shutdown();
+		tagger_shutdown();
+	}
 	conf_free(&boot_conf);
 	log_info("stopped; %ld records left in the spool for the next start", left);
 	return rc == 0 ? 0 : 1;
