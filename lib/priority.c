@@ -410,7 +410,10 @@ static void apply_model(const struct priority_input *in, struct priority_result 
 			*top = (enum priority_level)i;
 		}
 	}
-	double nudge = (e - r->score) / 2;
+	/* an unsure model (near-equal levels) moves little: scale by how far
+	 * its favourite stands above an even split */
+	double certainty = (*p_top - 1.0 / PRIORITY_LEVELS) / (1.0 - 1.0 / PRIORITY_LEVELS);
+	double nudge = (e - r->score) / 2 * certainty;
 	if (nudge > PRIORITY_MODEL_MAX)
 		nudge = PRIORITY_MODEL_MAX;
 	if (nudge < -PRIORITY_MODEL_MAX)

@@ -29,7 +29,9 @@
  * The model: the caller passes the probabilities of the heads
  * "level:urgent", "level:high", "level:normal", "level:low". Their expected
  * score (urgent 90, high 68, normal 45, low 15, weighted by the normalised
- * probabilities) pulls the rules' score half-way towards it, by at most
+ * probabilities) pulls the rules' score half-way towards it, scaled by the
+ * model's certainty (how far its favourite level stands above an even
+ * split: 0 for four equal probabilities, 1 for a sure one), by at most
  * PRIORITY_MODEL_MAX points either way; the reason names the model version.
  *
  * Levels: score >= PRIORITY_URGENT_MIN urgent, >= PRIORITY_HIGH_MIN high,

@@ -240,6 +240,10 @@ static void test_rule_and_model(void)
 	is_int(r.score, 30, "model: disagreeing moves newsletter by 15 only");
 	ok(r.confidence < conf_agree_low, "model: disagreement lowers confidence (%.2f < %.2f)", r.confidence,
 	   conf_agree_low);
+	double even[4] = {0.5, 0.5, 0.5, 0.5}; /* heads never trained */
+	in.model_levels = even;
+	priority_score(&in, &r, err, sizeof(err));
+	is_int(r.score, 15, "model: an unsure model moves nothing");
 	in.model_levels = NULL;
 	in.class = MAILCLASS_UNCLASSIFIED;
 	priority_score(&in, &r, err, sizeof(err));
