@@ -44,7 +44,7 @@
 	"d.new_value || ' by ' || d.actor))"                                                                 \
 	"  FROM d WHERE d.kind = 'level' AND mm.message_id = d.message_id RETURNING mm.conversation_id),"    \
 	" cl AS (UPDATE mailroom.message_meta mm SET class = d.new_value FROM d"                             \
-	"  WHERE d.kind = 'class' AND mm.message_id = d.message_id RETURNING mm.message_id),"                 \
+	"  WHERE d.kind = 'class' AND mm.message_id = d.message_id RETURNING mm.message_id),"                \
 	" au AS (SELECT mailroom.audit_append(d.actor, 'message.correction', 'message:' || d.message_id,"    \
 	"  jsonb_build_object(d.kind, d.old_value), jsonb_build_object(d.kind, d.new_value,"                 \
 	"  'model_version', d.model_version)) FROM d)"                                                       \

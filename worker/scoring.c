@@ -39,8 +39,8 @@
 
 struct scoring {
 	const struct mailroom_conf *conf;
-	struct model *model; /* NULL: none stored yet */
-	long long version;   /* of model; 0: none; -1: not looked yet */
+	struct model *model;      /* NULL: none stored yet */
+	long long version;        /* of model; 0: none; -1: not looked yet */
 	long long level_examples; /* the model's examples of the level:* heads: none, no model opinion */
 	struct feature_vector v;
 };
