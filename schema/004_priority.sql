@@ -20,6 +20,8 @@ ALTER TABLE mailroom.message_meta
 ALTER TABLE mailroom.conversations
 	ADD COLUMN priority_score smallint CHECK (priority_score BETWEEN 0 AND 100),
 	ADD COLUMN priority_level text CHECK (priority_level IN ('urgent', 'high', 'normal', 'low'));
+-- The sender's statistics the worker counts for each message (worker/scoring.c).
+CREATE INDEX message_meta_from_addr_idx ON mailroom.message_meta (from_addr);
 CREATE INDEX conversations_priority_idx ON mailroom.conversations (priority_score DESC, last_activity_at DESC)
 	WHERE status = 'open';
 
