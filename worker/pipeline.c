@@ -4,7 +4,9 @@
  * is stored with its reason (message_meta.parse_error) and stays visible;
  * only database errors make the caller roll back. Bounces and automatic
  * replies join their conversation but never reopen it nor count as an
- * answer: they leave its state alone.
+ * answer: they leave its state alone. Every parsed message gets its
+ * priority (worker/scoring.c) in the same transaction; the conversation's
+ * priority is computed in the update of its state.
  */
 #include "pipeline.h"
 
