@@ -19,7 +19,9 @@ ALTER TABLE mailroom.message_meta
 
 ALTER TABLE mailroom.conversations
 	ADD COLUMN priority_score smallint CHECK (priority_score BETWEEN 0 AND 100),
-	ADD COLUMN priority_level text CHECK (priority_level IN ('urgent', 'high', 'normal', 'low'));
+	ADD COLUMN priority_level text CHECK (priority_level IN ('urgent', 'high', 'normal', 'low')),
+	-- since when it has waited on us: its oldest inbound message after our last answer
+	ADD COLUMN waiting_since timestamptz;
 -- The sender's statistics the worker counts for each message (worker/scoring.c).
 CREATE INDEX message_meta_from_addr_idx ON mailroom.message_meta (from_addr);
 CREATE INDEX conversations_priority_idx ON mailroom.conversations (priority_score DESC, last_activity_at DESC)

@@ -64,11 +64,10 @@
 	" first_response_seconds = CASE WHEN $3 = 'outbound' AND c.first_answered_at IS NULL"      \
 	"   AND fi.t IS NOT NULL AND fi.t <= $2::timestamptz"                                      \
 	"   THEN extract(epoch FROM $2::timestamptz - fi.t)::bigint ELSE c.first_response_seconds END" \
-	"," SCORING_CONV_SET                                                                       \
+	"," SCORING_CONV_STEP                                                                      \
 	" FROM (SELECT min(m.received_at) AS t FROM mailroom.message_meta mm"                       \
 	"   JOIN mailroom.messages m ON m.id = mm.message_id WHERE mm.conversation_id = $1::bigint" \
-	"   AND m.direction = 'inbound' AND NOT (mm.flags && '{bounce,auto-reply,out-of-office}')) fi," \
-	" (SELECT" SCORING_CONV_PRIORITY " AS s) p"                                                \
+	"   AND m.direction = 'inbound' AND NOT (mm.flags && '{bounce,auto-reply,out-of-office}')) fi" \
 	" WHERE c.id = $1::bigint"
 
 struct pipeline {
@@ -286,9 +285,9 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 
 	if ((c.flags & (MSGFLAG_BOUNCE | MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE)) == 0) {
 		const char *from = m->from.addr ? m->from.addr : row->envelope_from;
-		const char *pc[6] = {convs, row->received_at, row->direction, mailclass_name(c.class),
-				     c.organisation_id ? org : NULL, from};
-		if (db_command(conn, SQL_CONVERSATION, 6, pc, err, errlen) < 0)
+		const char *pc[7] = {convs, row->received_at, row->direction, mailclass_name(c.class),
+				     c.organisation_id ? org : NULL, from, so.score};
+		if (db_command(conn, SQL_CONVERSATION, 7, pc, err, errlen) < 0)
 			goto out;
 	}
 	log_debug("message %s: %s (%s), conversation %lld", id, mailclass_name(c.class), c.reason, conv);

@@ -1,9 +1,10 @@
 /* scoring.c - one message's priority in the worker: history, rules, model.
  *
- * One extra query per message (SQL_HISTORY) gives the thread's history and
- * the sender's statistics; everything else is in memory. Sender statistics
- * are counted up to SENDER_COUNT_CAP rows so a prolific sender costs no
- * more than a rare one.
+ * One extra query per message (SQL_HISTORY, prepared) gives the thread's
+ * history and the sender's statistics; everything else is in memory.
+ * Sender statistics look at no more than SENDER_COUNT_CAP earlier
+ * messages, so a prolific sender costs no more than a rare one; how long
+ * the conversation has waited comes from conversations.waiting_since.
  */
 #include "scoring.h"
 
@@ -16,26 +17,29 @@
 #include "log.h"
 #include "priority.h"
 
-#define SENDER_COUNT_CAP "1000"
+#define SENDER_COUNT_CAP  "50"
+#define HISTORY_STATEMENT "mailroom_scoring_history"
 
-/* $1 conversation, $2 this message's time, $3 its sender */
+/* $1 conversation (its state before this message), $2 this message's
+ * time, $3 its sender. Prepared once per connection: planning it each time
+ * would cost PostgreSQL more than running it. */
 #define SQL_HISTORY                                                                                          \
-	"WITH h AS (SELECT m.direction, m.received_at, left(mm.text_new, 4096) AS text_new"                  \
-	"  FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"                   \
-	"  WHERE mm.conversation_id = $1::bigint AND m.received_at <= $2::timestamptz"                       \
-	"  AND NOT (mm.flags && '{bounce,auto-reply,out-of-office}')),"                                      \
-	" last AS (SELECT direction, text_new FROM h ORDER BY received_at DESC LIMIT 1)"                     \
-	" SELECT (SELECT count(*) FROM h),"                                                                  \
-	" COALESCE((SELECT direction = 'outbound' FROM last), false),"                                       \
-	" COALESCE((SELECT direction = 'outbound' AND text_new ~ '\\?(\\s|$)' FROM last), false),"           \
-	" COALESCE((SELECT extract(epoch FROM $2::timestamptz - min(received_at))::bigint FROM h"            \
-	"   WHERE direction = 'inbound' AND received_at > COALESCE((SELECT max(received_at) FROM h"          \
-	"   WHERE direction = 'outbound'), '-infinity')), 0),"                                               \
-	" (SELECT count(*) FROM (SELECT 1 FROM mailroom.message_meta WHERE from_addr = $3"                   \
-	"   LIMIT " SENDER_COUNT_CAP ") s),"                                                                 \
-	" (SELECT count(*) FROM (SELECT 1 FROM mailroom.message_meta sm JOIN mailroom.conversations sc"      \
-	"   ON sc.id = sm.conversation_id WHERE sm.from_addr = $3 AND sc.first_answered_at IS NOT NULL"      \
-	"   LIMIT " SENDER_COUNT_CAP ") a)"
+	"SELECT (SELECT count(*) FROM mailroom.message_meta WHERE conversation_id = $1::bigint),"            \
+	" c.waiting_on = 'them',"                                                                            \
+	" c.waiting_on = 'them' AND COALESCE((SELECT left(mm.text_new, 4096) ~ '\\?(\\s|$)'"                 \
+	"   FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"                  \
+	"   WHERE mm.conversation_id = $1::bigint AND m.direction = 'outbound'"                              \
+	"   AND NOT (mm.flags && '{bounce,auto-reply,out-of-office}')"                                       \
+	"   ORDER BY m.received_at DESC LIMIT 1), false),"                                                   \
+	" CASE WHEN c.waiting_on = 'us' AND c.waiting_since IS NOT NULL"                                     \
+	"   THEN GREATEST(0, extract(epoch FROM $2::timestamptz - c.waiting_since))::bigint ELSE 0 END,"     \
+	" s.n, s.answered"                                                                                   \
+	" FROM mailroom.conversations c, (SELECT count(*) AS n, count(*) FILTER (WHERE EXISTS"               \
+	"   (SELECT 1 FROM mailroom.conversations a WHERE a.id = r.conversation_id"                          \
+	"   AND a.first_answered_at IS NOT NULL)) AS answered"                                               \
+	"   FROM (SELECT conversation_id FROM mailroom.message_meta WHERE from_addr = $3"                    \
+	"   LIMIT " SENDER_COUNT_CAP ") r) s"                                                                \
+	" WHERE c.id = $1::bigint"
 
 struct scoring {
 	const struct mailroom_conf *conf;
@@ -43,6 +47,8 @@ struct scoring {
 	long long version;        /* of model; 0: none; -1: not looked yet */
 	long long level_examples; /* the model's examples of the level:* heads: none, no model opinion */
 	struct feature_vector v;
+	PGconn *prepared_on; /* the connection (and its backend) SQL_HISTORY is prepared on */
+	int prepared_pid;
 };
 
 struct scoring *scoring_new(const struct mailroom_conf *conf)
@@ -88,16 +94,39 @@ int scoring_refresh(struct scoring *s, PGconn *conn, char *err, size_t errlen)
 	return 0;
 }
 
+/* prepare_history - SQL_HISTORY prepared on conn, once per backend */
+static int prepare_history(struct scoring *s, PGconn *conn, char *err, size_t errlen)
+{
+	if (s->prepared_on == conn && s->prepared_pid == PQbackendPID(conn))
+		return 0;
+	PGresult *res = PQprepare(conn, HISTORY_STATEMENT, SQL_HISTORY, 3, NULL);
+	int rc = db_result_ok(res, PGRES_COMMAND_OK, conn, err, errlen);
+	PQclear(res);
+	if (rc == 0) {
+		s->prepared_on = conn;
+		s->prepared_pid = PQbackendPID(conn);
+	}
+	return rc;
+}
+
 /* history - the thread's history and the sender's statistics into fi and pi */
-static int history(PGconn *conn, long long conv, const char *received_at, const char *from,
+static int history(struct scoring *s, PGconn *conn, long long conv, const char *received_at, const char *from,
                    struct feature_input *fi, struct priority_input *pi, char *err, size_t errlen)
 {
 	char convs[24];
 	snprintf(convs, sizeof(convs), "%lld", conv);
 	const char *p[3] = {convs, received_at, from};
-	PGresult *res = db_query(conn, SQL_HISTORY, 3, p, err, errlen);
-	if (res == NULL)
+	if (prepare_history(s, conn, err, errlen) < 0)
 		return -1;
+	PGresult *res = PQexecPrepared(conn, HISTORY_STATEMENT, 3, p, NULL, NULL, 0);
+	if (db_result_ok(res, PGRES_TUPLES_OK, conn, err, errlen) < 0) {
+		PQclear(res);
+		return -1;
+	}
+	if (PQntuples(res) != 1) { /* no such conversation: nothing known */
+		PQclear(res);
+		return 0;
+	}
 	fi->thread_messages = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	fi->we_wrote_last = PQgetvalue(res, 0, 1)[0] == 't';
 	pi->replies_to_our_question = PQgetvalue(res, 0, 2)[0] == 't';
@@ -124,7 +153,7 @@ int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char 
 	                            .sent_at = m->date,
 	                            .rule_priority = c->rules.priority,
 	                            .rule_id = c->rules.priority_rule};
-	if (history(conn, conv, received_at, m->from.addr, &fi, &pi, err, errlen) < 0)
+	if (history(s, conn, conv, received_at, m->from.addr, &fi, &pi, err, errlen) < 0)
 		return -1;
 	if (strcmp(direction, "inbound") != 0) /* our own mail has not waited, nor replies to us */
 		pi.waited_seconds = pi.replies_to_our_question = 0;

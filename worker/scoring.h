@@ -18,7 +18,8 @@
 
 /* The conversation's priority: the highest of its open inbound messages
  * (after our last outbound one; bounces and automatic replies left out);
- * NULL when none is open. $1 is the conversation. For SET clauses. */
+ * NULL when none is open. $1 is the conversation. Used where a message's
+ * priority changed after the fact (corrections). */
 #define SCORING_CONV_PRIORITY                                                                                \
 	" (SELECT max(mm.priority_score) FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = "  \
 	"mm.message_id"                                                                                      \
@@ -30,15 +31,28 @@
 
 #define SCORING_STR_(x) #x
 #define SCORING_STR(x)  SCORING_STR_(x)
-/* The SET clause of the conversation's priority from "p.s" (a FROM item
- * "(SELECT" SCORING_CONV_PRIORITY " AS s) p"), levels as in priority.h. */
-#define SCORING_CONV_SET                                                                                       \
-	" priority_score = p.s, priority_level = CASE WHEN p.s >= " SCORING_STR(                               \
-	    PRIORITY_URGENT_MIN) " THEN 'urgent' WHEN p.s >= " SCORING_STR(PRIORITY_HIGH_MIN) " THEN 'high'"   \
-	                                                                                      " WHEN p.s "     \
-	                                                                                      ">="             \
-	                                                                                      " " SCORING_STR( \
-	                                                                                          PRIORITY_NORMAL_MIN) " THEN 'normal' WHEN p.s IS NOT NULL THEN 'low' END"
+/* SCORING_LEVEL_OF(x) - the level of the score expression x, as in priority.h */
+#define SCORING_LEVEL_OF(x)                                                                                  \
+	" CASE WHEN " x " >= " SCORING_STR(PRIORITY_URGENT_MIN) " THEN 'urgent' WHEN " x " >= " SCORING_STR( \
+	    PRIORITY_HIGH_MIN) " THEN 'high' WHEN " x                                                        \
+	                       " >= " SCORING_STR(PRIORITY_NORMAL_MIN) " THEN 'normal' WHEN " x              \
+	                                                               " IS NOT NULL THEN 'low' END"
+/* SCORING_CONV_SET - the SET clause of the conversation's priority from "p.s"
+ * (a FROM item "(SELECT" SCORING_CONV_PRIORITY " AS s) p") */
+#define SCORING_CONV_SET " priority_score = p.s, priority_level =" SCORING_LEVEL_OF("p.s")
+/* The conversation's priority after one message that is not automatic, in
+ * constant time: an inbound message raises it to its own score (on top of
+ * what was open while the conversation waited on us), our answer clears it.
+ * $3 is the direction, $7 the message's score. */
+#define SCORING_CONV_NEXT                                                                                    \
+	"(CASE $3 WHEN 'inbound' THEN GREATEST(CASE WHEN c.waiting_on = 'us' THEN c.priority_score END,"     \
+	" $7::smallint) WHEN 'outbound' THEN NULL ELSE c.priority_score END)"
+#define SCORING_CONV_STEP                                                                                    \
+	" priority_score = " SCORING_CONV_NEXT ", priority_level =" SCORING_LEVEL_OF(                        \
+	    SCORING_CONV_NEXT) ", waiting_since = CASE $3 WHEN 'inbound' THEN CASE WHEN c.waiting_on = 'us'" \
+	                       " AND c.waiting_since IS NOT NULL THEN LEAST(c.waiting_since, "               \
+	                       "$2::timestamptz) ELSE $2::timestamptz END"                                   \
+	                       " WHEN 'outbound' THEN NULL ELSE c.waiting_since END"
 
 struct scoring;
 
