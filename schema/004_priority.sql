@@ -22,8 +22,9 @@ ALTER TABLE mailroom.conversations
 	ADD COLUMN priority_level text CHECK (priority_level IN ('urgent', 'high', 'normal', 'low')),
 	-- since when it has waited on us: its oldest inbound message after our last answer
 	ADD COLUMN waiting_since timestamptz;
--- The sender's statistics the worker counts for each message (worker/scoring.c).
-CREATE INDEX message_meta_from_addr_idx ON mailroom.message_meta (from_addr);
+-- The sender's statistics the worker counts for each message over their latest
+-- conversations (worker/scoring.c).
+CREATE INDEX message_meta_from_addr_idx ON mailroom.message_meta (from_addr, conversation_id);
 CREATE INDEX conversations_priority_idx ON mailroom.conversations (priority_score DESC, last_activity_at DESC)
 	WHERE status = 'open';
 

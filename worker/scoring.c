@@ -37,7 +37,7 @@
 	" FROM mailroom.conversations c, (SELECT count(*) AS n, count(*) FILTER (WHERE EXISTS"               \
 	"   (SELECT 1 FROM mailroom.conversations a WHERE a.id = r.conversation_id"                          \
 	"   AND a.first_answered_at IS NOT NULL)) AS answered"                                               \
-	"   FROM (SELECT conversation_id FROM mailroom.message_meta WHERE from_addr = $3"                    \
+	"   FROM (SELECT conversation_id FROM mailroom.message_meta WHERE from_addr = $3 ORDER BY conversation_id DESC" \
 	"   LIMIT " SENDER_COUNT_CAP ") r) s"                                                                \
 	" WHERE c.id = $1::bigint"
 
