@@ -27,12 +27,12 @@
 #define RE_URGENT                                                                                            \
 	"\\b(?:dringend\\w*|eilig\\w*|sofort\\w*|notfall|urgent\\w*|asap|emergency|outage\\w*|down|"         \
 	"critical|kritisch\\w*|immediately|unverzüglich)\\b|"                                               \
-	"\\b\\w*(?:stillstand|ausfall|ausfälle|störung)\\b"
+	"(?:stillstand|ausfall|ausfälle|störung)\\b"
 /* Escalation: money, contracts, complaints, lawyers, deadlines. */
 #define RE_ESCALATION                                                                                        \
 	"\\b(?:k(?:ü|ue)ndig\\w*|reklam\\w*|beschwer\\w*|overdue|deadline\\w*|complain\\w*|"                \
 	"cancel\\w*|legal|lawyer|anwalt|inkasso|escalat\\w*|eskalation|frist)\\b|"                           \
-	"\\b\\w*(?:frist|mahnung|k(?:ü|ue)ndigung|reklamation|beschwerde)\\b"
+	"(?:frist|mahnung|k(?:ü|ue)ndigung|reklamation|beschwerde)\\b"
 /* Dates: 24.11. / 24.11.2026 / 24.11.26, and ISO 2026-11-24. */
 #define RE_DMY "(?<![\\d.])(\\d{1,2})\\.\\s?(\\d{1,2})\\.(?:\\s?(\\d{4}|\\d{2})(?![\\d.]))?"
 #define RE_ISO "\\b(\\d{4})-(\\d{2})-(\\d{2})\\b"
@@ -225,12 +225,52 @@ struct words {
 	size_t n_seen;
 };
 
+/* word_start - where the word ending at or running through s[i] starts:
+ * back over letters and digits (ASCII, Latin letters, any other character
+ * outside the General Punctuation block), at most 40 bytes. Compounds are
+ * matched by their end; the whole word is what the reason names. */
+static size_t word_start(const char *s, size_t i)
+{
+	size_t lim = i > 40 ? i - 40 : 0;
+	while (i > lim) {
+		unsigned char b = (unsigned char)s[i - 1];
+		if (b < 0x80) {
+			if (!((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+			      b == '_'))
+				break;
+			i--;
+			continue;
+		}
+		size_t k = i - 1; /* the lead byte of the character before */
+		while (k > lim && ((unsigned char)s[k] & 0xC0) == 0x80)
+			k--;
+		unsigned char lead = (unsigned char)s[k];
+		unsigned cp = 0;
+		if ((lead & 0xE0) == 0xC0 && i - k == 2)
+			cp = (lead & 0x1Fu) << 6 | ((unsigned char)s[k + 1] & 0x3Fu);
+		else if ((lead & 0xF0) == 0xE0 && i - k == 3)
+			cp = (lead & 0x0Fu) << 12 | ((unsigned char)s[k + 1] & 0x3Fu) << 6 |
+			     ((unsigned char)s[k + 2] & 0x3Fu);
+		else if ((lead & 0xF8) == 0xF0 && i - k == 4)
+			cp = 0x10000; /* any letter beyond the BMP */
+		int letter = (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+		             (cp >= 0x370 && (cp < 0x2000 || cp > 0x206F) && cp != 0xFEFF);
+		if (!letter)
+			break;
+		i = k;
+	}
+	return i;
+}
+
 /* visit_word - one urgency or escalation word */
 static void visit_word(const struct hit *h, void *ctx)
 {
 	struct words *w = ctx;
 	char word[48];
-	hit_text(h, 0, word, sizeof(word));
+	size_t start = word_start(h->s, h->ov[0]);
+	PCRE2_SIZE ov[2] = {start, h->ov[1]};
+	struct hit whole = {h->s, ov, 1};
+	hit_text(&whole, 0, word, sizeof(word));
 	for (size_t i = 0; i < w->n_seen; i++)
 		if (strcasecmp(w->seen[i], word) == 0)
 			return;

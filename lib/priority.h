@@ -59,7 +59,7 @@
 #define PRIORITY_NORMAL_MIN  30
 #define PRIORITY_MODEL_MAX   15
 #define PRIORITY_WORDS_MAX   40   /* points all urgency and escalation words give together */
-#define PRIORITY_TEXT_BYTES  4096 /* of the new text looked at */
+#define PRIORITY_TEXT_BYTES  2048 /* of the new text looked at: its opening */
 #define PRIORITY_REASONS_MAX 16
 #define PRIORITY_WHY_MAX     160
 
