@@ -6,7 +6,9 @@
  * sorting_parse() (mimeparse_message() with the worker's caps),
  * sorting_classify() (the header scan for rules, then classify_message(),
  * which runs msgflags_detect() and the rules) and subject_key() for the
- * threading fallback. The database steps (threading queries, storing) are
+ * threading fallback, and the priority: learn_features(), features_extract(),
+ * the four level heads of a model trained on the first 200 messages, and
+ * priority_score(). The database steps (threading queries, storing) are
  * not here; bench/worker.sh measures those. One thread: the rate is per core.
  *
  * The address book is a small table behind the classify interface (a few
@@ -39,17 +41,49 @@
 
 #include "classify.h"
 #include "hdrscan.h"
+#include "learn.h"
 #include "mailclass.h"
 #include "mimeparse.h"
+#include "model.h"
 #include "msgflags.h"
+#include "priority.h"
 #include "rules.h"
 #include "sorting.h"
 #include "subject.h"
 
 #define MAX_FILE_BYTES (64u << 20) /* mimeparse's own default cap */
 
-enum stage { ST_PARSE, ST_CLASSIFY, ST_SUBJECT, ST_COUNT };
-static const char *const stage_names[ST_COUNT] = {"sorting_parse", "sorting_classify", "subject_key"};
+enum stage { ST_PARSE, ST_CLASSIFY, ST_SUBJECT, ST_PRIORITY, ST_COUNT };
+static const char *const stage_names[ST_COUNT] = {"sorting_parse", "sorting_classify", "subject_key",
+                                                  "priority"};
+#define MODEL_TRAINING 200 /* first messages the model learns from, a level each in turn */
+
+static struct model *model;
+static struct feature_vector vec;
+
+/* score_priority - what worker/scoring.c does in C for one sorted message */
+static void score_priority(const struct mp_message *m, const struct classification *c)
+{
+	static const char *const heads[PRIORITY_LEVELS] = {"level:low", "level:normal", "level:high",
+	                                                   "level:urgent"};
+	struct feature_input fi;
+	double levels[PRIORITY_LEVELS];
+	learn_features(m, c, "inbound", &fi);
+	features_extract(&fi, &vec);
+	for (int i = 0; i < PRIORITY_LEVELS; i++)
+		levels[i] = model_predict(model, heads[i], NULL, &vec);
+	struct priority_input pi = {.subject = m->subject,
+	                            .text = m->text_new,
+	                            .class = c->class,
+	                            .flags = c->flags,
+	                            .vip = c->vip,
+	                            .sent_at = m->date,
+	                            .model_levels = levels,
+	                            .model_version = 1};
+	struct priority_result r;
+	char err[256];
+	(void)priority_score(&pi, &r, err, sizeof(err));
+}
 
 struct mail {
 	char *path;
@@ -274,12 +308,15 @@ double sort_one(const struct mail *mail, const struct ruleset *rules, const stru
 	}
 	t3 = now_s(CLOCK_MONOTONIC);
 	t->replies += subject_key(m.subject, key, sizeof(key)) > 0;
+	double t5 = now_s(CLOCK_MONOTONIC);
+	score_priority(&m, &c);
 	t4 = now_s(CLOCK_MONOTONIC);
 	mimeparse_free(&m);
 	double end = now_s(CLOCK_MONOTONIC);
 	t->stage[ST_PARSE] += t1 - t0 + (end - t4); /* freeing the parse belongs to it */
 	t->stage[ST_CLASSIFY] += t3 - t1;
-	t->stage[ST_SUBJECT] += t4 - t3;
+	t->stage[ST_SUBJECT] += t5 - t3;
+	t->stage[ST_PRIORITY] += t4 - t5;
 	return end - t0;
 }
 
@@ -384,6 +421,30 @@ int main(int argc, char **argv)
 	}
 	struct classify_addrbook book = {book_address, book_domain, NULL, book_own, NULL};
 	mimeparse_init();
+	if (priority_init(err, sizeof(err)) < 0 || (model = model_new()) == NULL) {
+		fprintf(stderr, "worker-cpu: priority: %s\n", err);
+		return 1;
+	}
+	for (size_t i = 0; i < n && i < MODEL_TRAINING; i++) {
+		static const char *const levels[PRIORITY_LEVELS] = {"low", "normal", "high", "urgent"};
+		static struct classification tc;
+		struct mp_message m;
+		struct sorting_envelope env = {"", rcpts, 1, "inbound"};
+		if (sorting_parse(mails[i].data, mails[i].len, &m, err, sizeof(err)) < 0)
+			continue;
+		if (sorting_classify(mails[i].data, mails[i].len, &m, &env, &book, rules, &tc, err,
+		                     sizeof(err)) == 0) {
+			struct feature_input fi;
+			learn_features(&m, &tc, "inbound", &fi);
+			features_extract(&fi, &vec);
+			for (int h = 0; h < PRIORITY_LEVELS; h++) {
+				char head[32];
+				snprintf(head, sizeof(head), "level:%s", levels[h]);
+				model_learn(model, head, NULL, &vec, (int)(i % PRIORITY_LEVELS) == h, 1.0);
+			}
+		}
+		mimeparse_free(&m);
+	}
 
 	printf("worker-cpu: %zu messages, %.1f MB (mean %.1f kB) from %s%s; %zu rules; one thread\n", n,
 	       (double)bytes / 1e6, (double)bytes / 1e3 / (double)n, first, npaths > 1 ? " ..." : "",
@@ -449,5 +510,6 @@ int main(int argc, char **argv)
 	free(rates);
 	free(tallies);
 	rules_free(&rules);
+	model_free(&model);
 	return 0;
 }

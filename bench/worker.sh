@@ -39,6 +39,15 @@
 #                                  seconds for the machine to be idle (the
 #                                  stack's logs unchanged, CPUs < 15 % busy)
 #   BENCH_RESULTS [.run/bench/results]  where the results folder goes
+#   BENCH_WORKER_BIN [worker/mailroom-worker]  the worker binary measured
+#   BENCH_WORKER_BASELINE []       another mailroom-worker binary (say, one
+#                                  built from an earlier commit, without
+#                                  sanitizers): each backlog run is then done
+#                                  BENCH_WORKER_ROUNDS times with the baseline
+#                                  ("base-wN") and with this tree's worker
+#                                  ("wN") in turn, and the ratios of their CPU
+#                                  per message and rates are printed
+#   BENCH_WORKER_ROUNDS [3]        rounds of that comparison
 #
 # Results: printed, and kept in $BENCH_RESULTS/worker-<UTC time>/. The
 # messages stay in the database and in the info@ Maildir like any others.
@@ -58,6 +67,9 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 RES=${BENCH_RESULTS:-$RUN/bench/results}/worker-$STAMP
 WORKER=$RES/mailroom-worker
 RCPT=info@example.com
+BASELINE=${BENCH_WORKER_BASELINE:-}
+WORKER_SRC=${BENCH_WORKER_BIN:-$ROOT/worker/mailroom-worker}
+ROUNDS=${BENCH_WORKER_ROUNDS:-3}
 TICK=$(getconf CLK_TCK)
 
 say() { printf '==> %s\n' "$*"; }
@@ -78,16 +90,23 @@ done
 [[ $SOURCE == corpus || $SOURCE == generate ]] || die "BENCH_WORKER_SOURCE must be corpus or generate"
 [[ $SOURCE == generate || -d $CORPUS ]] || SOURCE=generate
 eval "$("$ROOT/dev.sh" env)"
-[[ -x $ROOT/worker/mailroom-worker ]] || die "worker/mailroom-worker is not built"
-if grep -q -a -e __asan_init -e __ubsan_handle "$ROOT/worker/mailroom-worker"; then
-	die "worker/mailroom-worker was built with sanitizers: run ./dev.sh up (normal build) first"
+[[ -x $WORKER_SRC ]] || die "$WORKER_SRC is not built"
+if grep -q -a -e __asan_init -e __ubsan_handle "$WORKER_SRC"; then
+	die "$WORKER_SRC was built with sanitizers: build without them first (or give BENCH_WORKER_BIN)"
 fi
 psql -X -q -At -U postgres -c 'select 1' >/dev/null || die "PostgreSQL does not answer (./dev.sh up)"
 postfix -c "$MAILROOM_POSTFIX_CONF" status >/dev/null 2>&1 || die "the stack's Postfix is not running"
 ((LAG == 0)) || command -v smtp-source >/dev/null || die "smtp-source not found (Debian package postfix)"
 mkdir -p "$RES"
 # A copy: a rebuild of the tree during the run cannot swap the binary under us.
-install -m 0755 "$ROOT/worker/mailroom-worker" "$WORKER"
+install -m 0755 "$WORKER_SRC" "$WORKER"
+CANDIDATE=$WORKER
+if [[ -n $BASELINE ]]; then
+	[[ -x $BASELINE ]] || die "BENCH_WORKER_BASELINE: $BASELINE is not an executable"
+	[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKER_ROUNDS: '$ROUNDS' is not a count"
+	install -m 0755 "$BASELINE" "$RES/mailroom-worker.baseline"
+	BASELINE=$RES/mailroom-worker.baseline
+fi
 exec > >(tee "$RES/summary.txt") 2>&1
 
 sqla() { psql -X -q -At -U postgres -v ON_ERROR_STOP=1 -c "$1"; }
@@ -276,6 +295,11 @@ drain() {
 		if (s) printf "    backends of the workers: %.2f connected on average, %.2f of them waiting for the threading lock\n", c / s, w / s
 	}' "$RES/$label-waits.txt"
 	printf '%s,%s,%s,%s,%s\n' "$label" "$n" "$done_jobs" "$wall" "$(cat "$RES/$label"-w*.log | grep -c warning)" >>"$RES/backlog.csv"
+	if [[ -f $RES/compare.csv ]] && ((done_jobs > 0)); then
+		awk -v label="$label" -v jobs="$done_jobs" -v wall="$wall" -v pg="$((p1 - p0))" -v tick="$TICK" \
+			-v wcpu="$(cat "$RES/$label"-w*.time | awk '{ s += $1 + $2 } END { print s }')" \
+			'BEGIN { printf "%s,,%d,%s,%.4f,%.4f\n", label, jobs, wall, 1000 * wcpu / jobs, 1000 * pg / tick / jobs }' >>"$RES/compare.csv"
+	fi
 	if grep -q -h 'warning' "$RES/$label"-w*.log; then
 		echo "    warnings: $(grep -h warning "$RES/$label"-w*.log | head -3 | sed 's/.*warning: //' | paste -sd';')"
 	fi
@@ -284,17 +308,54 @@ drain() {
 # --- 1. backlog -----------------------------------------------------------------------
 say "1. backlog: $MESSAGES messages ($SOURCE) per run, workers: $COUNTS"
 "$ROOT/dev.sh" stop worker >/dev/null
-pgrep -x mailroom-worker >/dev/null && die "another mailroom-worker runs: $(pgrep -a -x mailroom-worker)"
+# Only this stack's workers would take its jobs; other checkouts' have their own databases.
+pgrep -f "mailroom-worker -c $MAILROOM_CONF( |\$)" >/dev/null &&
+	die "another mailroom-worker of this stack runs: $(pgrep -a -f "mailroom-worker -c $MAILROOM_CONF( |\$)")"
 if (($(pending) > 0)); then
 	say "draining $(pending) jobs left in the queue first"
 	runuser -u mailroom -- "$WORKER" -c "$MAILROOM_CONF" -1 >"$RES/pre-drain.log" 2>&1 || true
 fi
 echo "label,workers,jobs,seconds,warnings" >"$RES/backlog.csv"
-for n in $COUNTS; do
-	wait_quiet
-	enqueue "w$n"
-	drain "w$n" "$n"
-done
+if [[ -z $BASELINE ]]; then
+	for n in $COUNTS; do
+		wait_quiet
+		enqueue "w$n"
+		drain "w$n" "$n"
+	done
+else
+	echo "  baseline: $BASELINE ($(stat -c %s "$BASELINE") bytes), $ROUNDS rounds, baseline and this tree in turn"
+	echo "label,round,jobs,seconds,worker_cpu_ms,pg_cpu_ms" >"$RES/compare.csv"
+	for n in $COUNTS; do
+		for ((r = 1; r <= ROUNDS; r++)); do
+			for which in base new; do
+				[[ $which == base ]] && WORKER=$BASELINE || WORKER=$CANDIDATE
+				label=$([[ $which == base ]] && echo "base-w$n-r$r" || echo "w$n-r$r")
+				wait_quiet
+				enqueue "$label"
+				drain "$label" "$n"
+			done
+		done
+		WORKER=$CANDIDATE
+		# The medians of both sides and their ratio: CPU per message of the
+		# workers, of PostgreSQL, of both, and msgs/s.
+		awk -F, -v n="$n" '$1 ~ "^(base-)?w" n "-r" {
+			side = ($1 ~ /^base-/) ? "base" : "new"
+			k[side]++; rate[side, k[side]] = $3 / $4; w[side, k[side]] = $5; p[side, k[side]] = $6
+			t[side, k[side]] = $5 + $6
+		}
+		function med(a, s, m,   i, j, v, x) {
+			for (i = 1; i <= m; i++) v[i] = a[s, i]
+			for (i = 2; i <= m; i++) { x = v[i]; for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]; v[j + 1] = x }
+			return (m % 2) ? v[(m + 1) / 2] : (v[m / 2] + v[m / 2 + 1]) / 2
+		}
+		END {
+			if (!k["base"] || !k["new"]) exit
+			printf "  %d worker(s), medians of %d rounds: baseline %.0f msgs/s, worker %.3f ms + PostgreSQL %.3f ms = %.3f ms CPU per message\n", n, k["base"], med(rate, "base", k["base"]), med(w, "base", k["base"]), med(p, "base", k["base"]), med(t, "base", k["base"])
+			printf "  %d worker(s), medians of %d rounds: this tree %.0f msgs/s, worker %.3f ms + PostgreSQL %.3f ms = %.3f ms CPU per message\n", n, k["new"], med(rate, "new", k["new"]), med(w, "new", k["new"]), med(p, "new", k["new"]), med(t, "new", k["new"])
+			printf "  ratio this tree / baseline: CPU per message %.3f (worker %.3f, PostgreSQL %.3f), msgs/s %.3f\n", med(t, "new", k["new"]) / med(t, "base", k["base"]), med(w, "new", k["new"]) / med(w, "base", k["base"]), med(p, "new", k["new"]) / med(p, "base", k["base"]), med(rate, "new", k["new"]) / med(rate, "base", k["base"])
+		}' "$RES/compare.csv"
+	done
+fi
 
 # --- 3. profile (before the lag run, while the stack's worker is stopped) --------------
 if ((PERF)); then

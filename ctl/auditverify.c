@@ -9,7 +9,7 @@
 #define SQL_ROWS                                                                                             \
 	"SELECT id::text, (floor(extract(epoch FROM at) * 1000000))::bigint::text, actor, action,"           \
 	" object, COALESCE(before::text, ''), COALESCE(after::text, ''), prev_hash, hash"                    \
-	" FROM auditor.audit ORDER BY id"
+	" FROM auditor.audit a ORDER BY a.id" /* the row id, not its text */
 
 /* At most this many broken rows are listed; the count covers all of them. */
 #define MAX_LISTED 20

@@ -15,6 +15,7 @@
 #include "db.h"
 #include "migrate.h"
 #include "rulesadmin.h"
+#include "learnfiles.h"
 #include "tryclassify.h"
 
 #include <errno.h>
@@ -57,6 +58,7 @@ static int cmd_export(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_learn(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -70,6 +72,8 @@ static const struct ctl_command ctl_commands[] = {
 	 "admin rules: list, add, switch on and off, try on message files", 1},
 	{"audit", cmd_audit, "verify [--head HASH]",
 	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
+	{"learn", cmd_learn, "urgent|high|normal|low|advertising|not-advertising FILE...",
+	 "teach the local model: the files' priority level, or whether they are advertising", 1},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -311,6 +315,23 @@ static int try_files(const struct ctl_context *ctx, int argc, char **argv, enum 
 	rc = tryclassify_files(conn, ctx->conf, &opt, argv + optind, (size_t)(argc - optind), stdout, stderr);
 	db_close(&conn);
 	free(to);
+	if (flush_stdout() != EXIT_OK)
+		return EXIT_RUNTIME;
+	return rc == 0 ? EXIT_OK : EXIT_RUNTIME;
+}
+
+/* cmd_learn - `learn LABEL FILE...` */
+static int cmd_learn(const struct ctl_context *ctx, int argc, char **argv)
+{
+	if (argc < 3) {
+		ctl_error("learn: give a label and at least one message file");
+		return command_usage(argv[0]);
+	}
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	int rc = ctl_learn_files(conn, ctx->conf, argv[1], argv + 2, (size_t)(argc - 2), stdout, stderr);
+	db_close(&conn);
 	if (flush_stdout() != EXIT_OK)
 		return EXIT_RUNTIME;
 	return rc == 0 ? EXIT_OK : EXIT_RUNTIME;

@@ -4,7 +4,9 @@
  * is stored with its reason (message_meta.parse_error) and stays visible;
  * only database errors make the caller roll back. Bounces and automatic
  * replies join their conversation but never reopen it nor count as an
- * answer: they leave its state alone.
+ * answer: they leave its state alone. Every parsed message gets its
+ * priority (worker/scoring.c) in the same transaction; the conversation's
+ * priority is computed in the update of its state.
  */
 #include "pipeline.h"
 
@@ -20,6 +22,7 @@
 #include "msgflags.h"
 #include "rules.h"
 #include "sorting.h"
+#include "scoring.h"
 #include "threading.h"
 
 
@@ -31,7 +34,8 @@
 	" cc_addrs, subject, sent_at, header_message_id, in_reply_to, references_ids, body_text,"  \
 	" text_new, text_quoted, text_signature, body_html, text_from_html, class, flags,"          \
 	" organisation_id, contact_id, conversation_id, decided_by, rule_id, reason, labels, team," \
-	" assignee, priority, skip_inbox, warnings, search)"                                       \
+	" assignee, priority, skip_inbox, warnings, search, priority_score, priority_level, priority_reasons," \
+	" priority_confidence, model_version)"                                       \
 	" VALUES ($1::uuid, $2, $3, $4, $5::text[], $6::text[], $7, to_timestamp($8::bigint), $9, $10," \
 	" $11::text[], $12, $13, $14, $15, $16, $17::boolean, $18, $19::text[], $20::bigint,"      \
 	" $21::bigint, $22::bigint, $23, $24::bigint, $25, $26::text[], $27, $28, $29::smallint,"  \
@@ -39,7 +43,8 @@
 	" setweight(to_tsvector('simple', $32), 'A') || setweight(to_tsvector('german', COALESCE($7, '')), 'B')" \
 	" || setweight(to_tsvector('english', COALESCE($7, '')), 'B')"                            \
 	" || to_tsvector('german', left(COALESCE($13, ''), " "100000" "))"                          \
-	" || to_tsvector('english', left(COALESCE($13, ''), " "100000" ")))"
+	" || to_tsvector('english', left(COALESCE($13, ''), " "100000" ")),"                     \
+	" $33::smallint, $34, $35::jsonb, $36::real, $37::bigint)"
 #define SQL_META_FAILED                                                                            \
 	"INSERT INTO mailroom.message_meta (message_id, parse_error) VALUES ($1::uuid, $2)"
 #define SQL_ATTACHMENT                                                                             \
@@ -59,6 +64,7 @@
 	" first_response_seconds = CASE WHEN $3 = 'outbound' AND c.first_answered_at IS NULL"      \
 	"   AND fi.t IS NOT NULL AND fi.t <= $2::timestamptz"                                      \
 	"   THEN extract(epoch FROM $2::timestamptz - fi.t)::bigint ELSE c.first_response_seconds END" \
+	"," SCORING_CONV_STEP                                                                      \
 	" FROM (SELECT min(m.received_at) AS t FROM mailroom.message_meta mm"                       \
 	"   JOIN mailroom.messages m ON m.id = mm.message_id WHERE mm.conversation_id = $1::bigint" \
 	"   AND m.direction = 'inbound' AND NOT (mm.flags && '{bounce,auto-reply,out-of-office}')) fi" \
@@ -68,6 +74,7 @@ struct pipeline {
 	const struct mailroom_conf *conf;
 	struct addrbook *ab;
 	struct ruleset *rules;
+	struct scoring *scoring;
 	long long version; /* of the address book and rules loaded; -1: none yet */
 };
 
@@ -78,6 +85,11 @@ struct pipeline *pipeline_new(const struct mailroom_conf *conf)
 		return NULL;
 	pl->conf = conf;
 	pl->version = -1;
+	pl->scoring = scoring_new(conf);
+	if (pl->scoring == NULL) {
+		free(pl);
+		return NULL;
+	}
 	mimeparse_init();
 	return pl;
 }
@@ -85,6 +97,7 @@ struct pipeline *pipeline_new(const struct mailroom_conf *conf)
 void pipeline_set_conf(struct pipeline *pl, const struct mailroom_conf *conf)
 {
 	pl->conf = conf;
+	scoring_set_conf(pl->scoring, conf);
 	pl->version = -1; /* own domains come from the configuration too */
 }
 
@@ -95,12 +108,15 @@ void pipeline_free(struct pipeline **plp)
 		return;
 	addrbook_free(&pl->ab);
 	rules_free(&pl->rules);
+	scoring_free(&pl->scoring);
 	free(pl);
 	*plp = NULL;
 }
 
 int pipeline_refresh(struct pipeline *pl, PGconn *conn, char *err, size_t errlen)
 {
+	if (scoring_refresh(pl->scoring, conn, err, errlen) < 0)
+		log_warnx("model not reloaded, keeping the one loaded before: %s", err);
 	long long v = addrbook_version_now(conn, err, errlen);
 	if (v < 0)
 		return -1;
@@ -212,6 +228,7 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 {
 	int rc = -1;
 	size_t n_rcpts;
+	struct scoring_out so = {0};
 	char *rcopy = NULL, *to = NULL, *cc = NULL, *refs = NULL, *labels = NULL, *warnings = NULL;
 	char **rcpts = split_words(row->rcpts, &n_rcpts, &rcopy);
 	if (rcpts == NULL) {
@@ -231,6 +248,9 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	if (conv < 0)
 		goto out;
 
+	if (scoring_message(pl->scoring, conn, conv, row->received_at, row->direction, (const char *const *)rcpts,
+			    n_rcpts, m, &c, &so, err, errlen) < 0)
+		goto out;
 	char flags[128], flaglit[132], date[24], org[24], contact[24], convs[24], rule[24], prio[8];
 	msgflags_format(c.flags, flags, sizeof(flags));
 	snprintf(flaglit, sizeof(flaglit), "{%s}", flags);
@@ -252,27 +272,28 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	char addrs[4096];
 	snprintf(addrs, sizeof(addrs), "%s %s %s", m->from.addr ? m->from.addr : "",
 		 m->from.name ? m->from.name : "", row->rcpts);
-	const char *p[32] = {
+	const char *p[37] = {
 	    id, NULL, m->from.addr, m->from.name, to, cc, m->subject, m->date ? date : NULL, m->message_id,
 	    m->in_reply_to, refs, m->text, m->text_new, m->text_quoted, m->text_signature, m->html,
 	    m->text_from_html ? "true" : "false", mailclass_name(c.class), flaglit,
 	    c.organisation_id ? org : NULL, c.contact_id ? contact : NULL, convs,
 	    classify_decider_name(c.decided_by), c.rule_id ? rule : NULL, c.reason, labels, c.rules.team,
 	    c.rules.user, c.rules.priority_rule ? prio : NULL, c.rules.skip_inbox ? "true" : "false", warnings,
-	    addrs};
-	if (db_command(conn, SQL_META, 32, p, err, errlen) < 0 || store_attachments(conn, id, m, err, errlen) < 0)
+	    addrs, so.score, so.level, so.reasons, so.confidence, so.has_version ? so.version : NULL};
+	if (db_command(conn, SQL_META, 37, p, err, errlen) < 0 || store_attachments(conn, id, m, err, errlen) < 0)
 		goto out;
 
 	if ((c.flags & (MSGFLAG_BOUNCE | MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE)) == 0) {
 		const char *from = m->from.addr ? m->from.addr : row->envelope_from;
-		const char *pc[6] = {convs, row->received_at, row->direction, mailclass_name(c.class),
-				     c.organisation_id ? org : NULL, from};
-		if (db_command(conn, SQL_CONVERSATION, 6, pc, err, errlen) < 0)
+		const char *pc[7] = {convs, row->received_at, row->direction, mailclass_name(c.class),
+				     c.organisation_id ? org : NULL, from, so.score};
+		if (db_command(conn, SQL_CONVERSATION, 7, pc, err, errlen) < 0)
 			goto out;
 	}
 	log_debug("message %s: %s (%s), conversation %lld", id, mailclass_name(c.class), c.reason, conv);
 	rc = 0;
 out:
+	scoring_out_free(&so);
 	free(rcpts);
 	free(rcopy);
 	free(to);

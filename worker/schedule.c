@@ -3,12 +3,13 @@
 
 #include <stddef.h>
 
+#include "learning.h"
 #include "log.h"
 
 /* The tasks, in the order they run when several are due together. Add a
  * task here: its module supplies the function. */
 static const struct schedule_task tasks[] = {
-    {NULL, 0, NULL},
+    {"learn corrections", 10000, learning_run},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 

@@ -1,0 +1,389 @@
+/* msgfeatures.c - hashed features of a message for the local model.
+ *
+ * Each feature is a string "GROUP\x1fVALUE" hashed with 32-bit FNV-1a (a
+ * fixed function: no seed, no key) and folded into FEATURES_DIM buckets.
+ * The group prefix keeps a word of the subject apart from the same word in
+ * the text or in the sender's address.
+ *
+ * Groups:
+ *   s   words of the subject          sb  pairs of adjacent subject words
+ *   t   words of the opening text     p   marks in subject and text: ! $ € £ %
+ *   the sender: fa address, fl local part, fd domain, fp its last two labels
+ *   the rest (meta): dir direction, cls class, flg each MSGFLAG_* bit or
+ *       "none", vip and list yes/no, to, cc, att bucketed counts, thr, wwl,
+ *       snd, ans thread and sender history, bucketed
+ * The sender and the meta group are one group each (their prefixes keep
+ * the values apart): a dozen one-value groups of length 1 would outweigh
+ * the words, and a correction would move every message alike.
+ * A word is a run of ASCII letters and digits or of non-ASCII characters
+ * (Unicode punctuation of U+2000..U+206F and U+00A0..U+00BF excepted), lower
+ * cased in ASCII and in Latin-1 (Ä Ö Ü É ... as ä ö ü é), 2 to 40 bytes;
+ * a run of digits alone is its length class ("#3"), so that order numbers
+ * and prices generalise. Only the first FEATURES_SUBJECT_MAX bytes of the
+ * subject and FEATURES_TEXT_MAX bytes of the text are read.
+ *
+ * Within a group, duplicates are counted, then the group is scaled to unit
+ * L2 length: a long text weighs as much as a short one, and a one-value
+ * group (the direction, a count) is 1. Across groups, pairs that land in
+ * the same bucket are summed. The vector comes out sorted by index.
+ */
+#include "msgfeatures.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msgflags.h"
+
+#define FEATURES_SUBJECT_MAX 300
+#define FEATURES_TEXT_MAX    2000
+#define WORD_MAX             40  /* bytes of one word; longer runs are cut */
+#define GROUP_MAX            512 /* features of one group */
+
+/* One group being gathered. */
+struct group {
+	uint32_t idx[GROUP_MAX];
+	size_t n;
+};
+
+/* fnv1a - 32-bit FNV-1a over p[0..len), continuing from h */
+static uint32_t fnv1a(uint32_t h, const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* feature_index - the bucket of "prefix\x1fvalue[0..len)" */
+static uint32_t feature_index(const char *prefix, const char *value, size_t len)
+{
+	uint32_t h = fnv1a(2166136261u, prefix, strlen(prefix));
+	h = fnv1a(h, "\x1f", 1);
+	h = fnv1a(h, value, len);
+	/* fold the high bits in: FNV's low bits alone mix less well */
+	return (h ^ (h >> FEATURES_BITS)) & (FEATURES_DIM - 1);
+}
+
+/* group_add - one feature into g; dropped when the group is full */
+static void group_add(struct group *g, const char *prefix, const char *value, size_t len)
+{
+	if (g->n < GROUP_MAX)
+		g->idx[g->n++] = feature_index(prefix, value, len);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* group_flush - g's counted, L2-normalised pairs appended to v; g emptied */
+static void group_flush(struct group *g, struct feature_vector *v)
+{
+	if (g->n == 0)
+		return;
+	qsort(g->idx, g->n, sizeof(g->idx[0]), cmp_u32);
+	double sumsq = 0;
+	size_t start = v->n;
+	for (size_t i = 0; i < g->n;) {
+		size_t j = i;
+		while (j < g->n && g->idx[j] == g->idx[i])
+			j++;
+		double c = (double)(j - i);
+		sumsq += c * c;
+		if (v->n < FEATURES_MAX) {
+			v->index[v->n] = g->idx[i];
+			v->value[v->n] = (float)c;
+			v->n++;
+		}
+		i = j;
+	}
+	double norm = sqrt(sumsq);
+	for (size_t k = start; k < v->n; k++)
+		v->value[k] = (float)(v->value[k] / norm);
+	g->n = 0;
+}
+
+/* utf8_whole - the length of w[0..len) without a character cut at its end
+ * (by WORD_MAX or by the text cap) */
+static size_t utf8_whole(const char *w, size_t len)
+{
+	size_t start = len;
+	while (start > 0 && ((unsigned char)w[start - 1] & 0xc0) == 0x80 && len - start < 3)
+		start--;
+	if (start == len)
+		return len > 0 && (unsigned char)w[len - 1] >= 0xc0 ? len - 1 : len; /* a lone lead byte */
+	if (start == 0 || ((unsigned char)w[start - 1] & 0xc0) != 0xc0)
+		return len; /* ends in ASCII (or is not UTF-8: left as it is) */
+	unsigned char lead = (unsigned char)w[start - 1];
+	size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+	return len - (start - 1) == need ? len : start - 1;
+}
+
+/* punct_len - the byte length of a Unicode punctuation character at s that
+ * ends a word, 0 when s is none */
+static size_t punct_len(const unsigned char *s, size_t left)
+{
+	if (left >= 2 && s[0] == 0xc2 && s[1] >= 0xa0 && s[1] <= 0xbf)
+		return 2; /* U+00A0..U+00BF: no-break space, quotes, signs */
+	if (left >= 3 && s[0] == 0xe2 && (s[1] == 0x80 || s[1] == 0x81))
+		return 3; /* U+2000..U+207F: spaces, dashes, quotes, bullets */
+	return 0;
+}
+
+/* mark_of - a mark feature's name for s, with its byte length; NULL when none */
+static const char *mark_of(const unsigned char *s, size_t left, size_t *len)
+{
+	*len = 1;
+	switch (s[0]) {
+	case '!':
+		return "!";
+	case '$':
+		return "$";
+	case '%':
+		return "%";
+	default:
+		break;
+	}
+	if (left >= 3 && s[0] == 0xe2 && s[1] == 0x82 && s[2] == 0xac) {
+		*len = 3;
+		return "eur";
+	}
+	if (left >= 2 && s[0] == 0xc2 && s[1] == 0xa3) {
+		*len = 2;
+		return "gbp";
+	}
+	return NULL;
+}
+
+/* Words of one text, handed to a callback. */
+typedef void (*word_fn)(void *ctx, const char *w, size_t len);
+
+/* emit_word - a finished word: digit runs become their length class */
+static void emit_word(char *w, size_t len, int digits_only, word_fn fn, void *ctx)
+{
+	if (len < 2 && !digits_only)
+		return;
+	if (digits_only) {
+		char shape[8];
+		int n = snprintf(shape, sizeof(shape), "#%zu", len > 9 ? (size_t)9 : len);
+		fn(ctx, shape, (size_t)n);
+		return;
+	}
+	fn(ctx, w, len);
+}
+
+/* split_words - the words of s[0..max) (to its NUL), lower cased, to fn;
+ * marks go to mark_fn */
+static void split_words(const char *s, size_t max, word_fn fn, word_fn mark_fn, void *ctx)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char w[WORD_MAX + 4];
+	size_t wl = 0, len = strnlen(s, max);
+	int digits_only = 1;
+
+	for (size_t i = 0; i <= len;) {
+		size_t left = len - i, plen = 0, mlen = 0;
+		unsigned char c = i < len ? p[i] : 0;
+		int in_word =
+		    c != 0 && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		               (c >= 0x80 && (plen = punct_len(p + i, left)) == 0));
+		if (in_word) {
+			if (c < 0x80 && (c < '0' || c > '9'))
+				digits_only = 0;
+			if (c >= 0x80)
+				digits_only = 0;
+			unsigned char lc = c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+			/* Latin-1 capitals U+00C0..U+00DE (not U+00D7): C3 80..9E -> C3 A0..BE */
+			if (wl > 0 && (unsigned char)w[wl - 1] == 0xc3 && c >= 0x80 && c <= 0x9e && c != 0x97)
+				lc = (unsigned char)(c + 0x20);
+			if (wl < WORD_MAX)
+				w[wl++] = (char)lc;
+			i++;
+			continue;
+		}
+		if (wl > 0)
+			emit_word(w, utf8_whole(w, wl), digits_only, fn, ctx);
+		wl = 0;
+		digits_only = 1;
+		if (i == len)
+			break;
+		const char *mark = mark_of(p + i, left, &mlen);
+		if (mark != NULL && mark_fn != NULL)
+			mark_fn(ctx, mark, strlen(mark));
+		i += plen ? plen : mark ? mlen : 1;
+	}
+}
+
+/* What the word callbacks add to. */
+struct word_ctx {
+	struct group *g, *pairs, *marks;
+	const char *prefix;
+	char prev[WORD_MAX + 8];
+	size_t prev_len;
+};
+
+/* add_word - a word to its group, and with the word before it to the pairs */
+static void add_word(void *vctx, const char *w, size_t len)
+{
+	struct word_ctx *c = vctx;
+	group_add(c->g, c->prefix, w, len);
+	if (c->pairs == NULL)
+		return;
+	if (c->prev_len > 0) {
+		char pair[2 * WORD_MAX + 16];
+		memcpy(pair, c->prev, c->prev_len);
+		pair[c->prev_len] = ' ';
+		memcpy(pair + c->prev_len + 1, w, len);
+		group_add(c->pairs, "sb", pair, c->prev_len + 1 + len);
+	}
+	memcpy(c->prev, w, len);
+	c->prev_len = len;
+}
+
+/* add_mark - a mark to the marks group */
+static void add_mark(void *vctx, const char *w, size_t len)
+{
+	struct word_ctx *c = vctx;
+	group_add(c->marks, "p", w, len);
+}
+
+/* add_count - a count's bucket to g: 0, 1, 2, 3-4, 5-8, ... as "0".."8";
+ * -1 (unknown) as "u" */
+static void add_count(struct group *g, const char *prefix, long long n)
+{
+	char b[8];
+	int k = 0;
+	if (n < 0) {
+		group_add(g, prefix, "u", 1);
+		return;
+	}
+	while (n > 0 && k < 8) {
+		k++;
+		n = k == 1 ? n - 1 : n / 2;
+	}
+	int len = snprintf(b, sizeof(b), "%d", k);
+	group_add(g, prefix, b, (size_t)len);
+}
+
+/* add_sender - address, local part, domain and its last two labels to g */
+static void add_sender(struct group *g, const char *addr)
+{
+	size_t alen = strnlen(addr, 320);
+	const char *at = memchr(addr, '@', alen);
+	group_add(g, "fa", addr, alen);
+	if (at == NULL)
+		return;
+	group_add(g, "fl", addr, (size_t)(at - addr));
+	const char *dom = at + 1;
+	size_t dlen = alen - (size_t)(dom - addr);
+	group_add(g, "fd", dom, dlen);
+	/* the registrable part, roughly: the last two labels */
+	const char *last = NULL, *before = NULL;
+	for (const char *q = dom; q < dom + dlen; q++)
+		if (*q == '.') {
+			before = last;
+			last = q;
+		}
+	const char *reg = before != NULL ? before + 1 : dom;
+	group_add(g, "fp", reg, dlen - (size_t)(reg - dom));
+}
+
+/* add_meta - what the message is besides its words, one group */
+static void add_meta(struct group *g, const struct feature_input *in)
+{
+	static const char *const flag_names[] = {"bounce", "auto-reply", "out-of-office", "list"};
+	if (in->direction != NULL)
+		group_add(g, "dir", in->direction, strlen(in->direction));
+	if (in->mail_class != NULL)
+		group_add(g, "cls", in->mail_class, strlen(in->mail_class));
+	int any = 0;
+	for (int b = 0; b < 4; b++)
+		if (in->flags & (1u << b)) {
+			group_add(g, "flg", flag_names[b], strlen(flag_names[b]));
+			any = 1;
+		}
+	if (!any)
+		group_add(g, "flg", "none", 4);
+	group_add(g, "vip", in->vip ? "1" : "0", 1);
+	group_add(g, "list", in->has_list_headers ? "1" : "0", 1);
+	add_count(g, "to", (long long)in->n_to);
+	add_count(g, "cc", (long long)in->n_cc);
+	add_count(g, "att", (long long)in->n_attachments);
+	add_count(g, "thr", in->thread_messages);
+	group_add(g, "wwl", in->we_wrote_last < 0 ? "u" : in->we_wrote_last ? "1" : "0", 1);
+	add_count(g, "snd", in->sender_messages);
+	/* the share of a sender's mail we answered, in quarters */
+	if (in->sender_messages > 0 && in->sender_answered >= 0) {
+		int q = (int)(4.0 * in->sender_answered / in->sender_messages + 0.5);
+		char b[4];
+		int len = snprintf(b, sizeof(b), "%d", q > 4 ? 4 : q);
+		group_add(g, "ans", b, (size_t)len);
+	} else {
+		group_add(g, "ans", "u", 1);
+	}
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return *x < *y ? -1 : *x > *y;
+}
+
+/* merge_duplicates - sort v by index and sum pairs of the same index */
+static void merge_duplicates(struct feature_vector *v)
+{
+	/* index in the high half, position in the low half: a stable sort */
+	static _Thread_local uint64_t order[FEATURES_MAX];
+	float value[FEATURES_MAX];
+	for (size_t i = 0; i < v->n; i++) {
+		order[i] = (uint64_t)v->index[i] << 32 | i;
+		value[i] = v->value[i];
+	}
+	qsort(order, v->n, sizeof(order[0]), cmp_pair);
+	size_t out = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		uint32_t idx = (uint32_t)(order[i] >> 32);
+		float val = value[order[i] & 0xffffffffu];
+		if (out > 0 && v->index[out - 1] == idx) {
+			v->value[out - 1] += val;
+		} else {
+			v->index[out] = idx;
+			v->value[out] = val;
+			out++;
+		}
+	}
+	v->n = out;
+}
+
+void features_extract(const struct feature_input *in, struct feature_vector *v)
+{
+	static _Thread_local struct group g, pairs, marks;
+
+	v->n = 0;
+	g.n = pairs.n = marks.n = 0;
+	struct word_ctx wc = {.g = &g, .pairs = &pairs, .marks = &marks, .prefix = "s"};
+	if (in->subject != NULL) {
+		split_words(in->subject, FEATURES_SUBJECT_MAX, add_word, add_mark, &wc);
+		group_flush(&g, v);
+		group_flush(&pairs, v);
+	}
+	if (in->text != NULL) {
+		wc.prefix = "t";
+		wc.pairs = NULL;
+		split_words(in->text, FEATURES_TEXT_MAX, add_word, add_mark, &wc);
+		group_flush(&g, v);
+	}
+	group_flush(&marks, v);
+	if (in->from_addr != NULL && in->from_addr[0] != '\0') {
+		add_sender(&g, in->from_addr);
+		group_flush(&g, v);
+	}
+	add_meta(&g, in);
+	group_flush(&g, v);
+	merge_duplicates(v);
+}
