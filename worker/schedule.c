@@ -4,11 +4,14 @@
 #include <stddef.h>
 
 #include "log.h"
+#include "reminders.h"
 
 /* The tasks, in the order they run when several are due together. Add a
  * task here: its module supplies the function. */
 static const struct schedule_task tasks[] = {
-    {NULL, 0, NULL},
+    {"reminders", 5000, reminders_fire_due},
+    {"notification mail", 5000, outbox_send_due},
+    {"note outcomes", 30000, notes_classify_recent},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 
