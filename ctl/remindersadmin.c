@@ -13,18 +13,22 @@
 #define ACTOR "'mailroomctl:' || session_user"
 
 static const char SQL_USER_ADD[] =
-    "WITH u AS (INSERT INTO mailroom.users (login, display_name, email, role) VALUES ($1, $2, NULLIF($3, ''), $4) "
+    "WITH u AS (INSERT INTO mailroom.users (login, display_name, email, role) VALUES ($1, $2, NULLIF($3, "
+    "''), $4) "
     "  RETURNING id, login, display_name, email, role) "
     "SELECT u.id, mailroom.audit_append(" ACTOR ", 'user.add', 'user:' || u.id, NULL, "
-    "  jsonb_build_object('login', u.login, 'name', u.display_name, 'email', u.email, 'role', u.role)) FROM u";
+    "  jsonb_build_object('login', u.login, 'name', u.display_name, 'email', u.email, 'role', u.role)) FROM "
+    "u";
 static const char SQL_DUE_ABSOLUTE[] = "SELECT $1::timestamptz";
 static const char SQL_DUE_RELATIVE[] = "SELECT now() + $1::interval";
 static const char SQL_REMINDER_ADD[] =
-    "WITH r AS (INSERT INTO mailroom.reminders (conversation_id, organisation_id, due_at, message, created_by, "
+    "WITH r AS (INSERT INTO mailroom.reminders (conversation_id, organisation_id, due_at, message, "
+    "created_by, "
     "  assignee, mail_assignee) VALUES ($1::bigint, $2::bigint, $3::timestamptz, $4, "
     "  (SELECT id FROM mailroom.users WHERE login = $5), (SELECT id FROM mailroom.users WHERE login = $6), "
     "  $7::boolean) RETURNING *) "
-    "SELECT r.id, mailroom.audit_append(" ACTOR ", 'reminder.add', 'reminder:' || r.id, NULL, to_jsonb(r)) FROM r";
+    "SELECT r.id, mailroom.audit_append(" ACTOR
+    ", 'reminder.add', 'reminder:' || r.id, NULL, to_jsonb(r)) FROM r";
 static const char SQL_USER_EXISTS[] = "SELECT 1 FROM mailroom.users WHERE login = $1";
 static const char SQL_REMINDER_LIST[] =
     "SELECT r.id, r.state, to_char(r.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || 'Z', "
@@ -38,7 +42,8 @@ static const char SQL_REMINDER_SET[] =
     "WITH old AS (SELECT * FROM mailroom.reminders WHERE id = $1::bigint "
     "  AND state IN ('pending', 'snoozed', 'fired') FOR UPDATE), "
     "new AS (UPDATE mailroom.reminders r SET state = $2, "
-    "  due_at = COALESCE($3::timestamptz, r.due_at), fired_at = CASE WHEN $2 = 'snoozed' THEN NULL ELSE r.fired_at END "
+    "  due_at = COALESCE($3::timestamptz, r.due_at), fired_at = CASE WHEN $2 = 'snoozed' THEN NULL ELSE "
+    "r.fired_at END "
     "  FROM old WHERE r.id = old.id RETURNING r.*) "
     "SELECT new.id, mailroom.audit_append(" ACTOR ", 'reminder.' || CASE WHEN $2 = 'done' THEN 'done' "
     "  ELSE 'snooze' END, 'reminder:' || new.id, to_jsonb(old), to_jsonb(new)) FROM new JOIN old USING (id)";
@@ -52,7 +57,7 @@ static const char SQL_TOKEN_SET[] =
 /* run_one - a statement that must return one row; its first value into
  * first_r (may be NULL); 1, 0 no row, -1 reported */
 static int run_one(PGconn *conn, const char *sql, int n, const char *const *p, char *first_r, size_t len,
-		   FILE *errout, const char *what)
+                   FILE *errout, const char *what)
 {
 	char err[1024];
 	PGresult *res = db_query(conn, sql, n, p, err, sizeof(err));
@@ -67,11 +72,13 @@ static int run_one(PGconn *conn, const char *sql, int n, const char *const *p, c
 	return rows > 0 ? 1 : 0;
 }
 
-/* resolve_time - "+1 hour" (from now) or a timestamp into a timestamptz text; 0 or -1 reported */
+/* resolve_time - "+1 hour" / "-5 minutes" (from now) or a timestamp into a
+ * timestamptz text; 0 or -1 reported */
 static int resolve_time(PGconn *conn, const char *when, char *out, size_t len, FILE *errout)
 {
-	const char *p[1] = {when[0] == '+' ? when + 1 : when};
-	int r = run_one(conn, when[0] == '+' ? SQL_DUE_RELATIVE : SQL_DUE_ABSOLUTE, 1, p, out, len, errout, "time");
+	const char *p[1] = {when};
+	int relative = when[0] == '+' || when[0] == '-';
+	int r = run_one(conn, relative ? SQL_DUE_RELATIVE : SQL_DUE_ABSOLUTE, 1, p, out, len, errout, "time");
 	return r == 1 ? 0 : -1;
 }
 
@@ -104,9 +111,9 @@ int remindersadmin_user(PGconn *conn, int argc, char **argv, FILE *out, FILE *er
 		return USAGE;
 	for (int i = 3; i < argc; i++) {
 		const char **dst = strcmp(argv[i], "--name") == 0    ? &name
-				   : strcmp(argv[i], "--email") == 0 ? &email
-				   : strcmp(argv[i], "--role") == 0  ? &role
-								     : NULL;
+		                   : strcmp(argv[i], "--email") == 0 ? &email
+		                   : strcmp(argv[i], "--role") == 0  ? &role
+		                                                     : NULL;
 		if (dst == NULL || (*dst = option_value(argc, argv, &i)) == NULL)
 			return USAGE;
 	}
@@ -130,18 +137,19 @@ static int reminder_add(PGconn *conn, int argc, char **argv, FILE *out, FILE *er
 			continue;
 		}
 		const char **dst = strcmp(argv[i], "--conversation") == 0   ? &conv
-				   : strcmp(argv[i], "--organisation") == 0 ? &org
-				   : strcmp(argv[i], "--due") == 0	    ? &due
-				   : strcmp(argv[i], "--message") == 0	    ? &msg
-				   : strcmp(argv[i], "--by") == 0	    ? &by
-				   : strcmp(argv[i], "--assignee") == 0	    ? &assignee
-									    : NULL;
+		                   : strcmp(argv[i], "--organisation") == 0 ? &org
+		                   : strcmp(argv[i], "--due") == 0          ? &due
+		                   : strcmp(argv[i], "--message") == 0      ? &msg
+		                   : strcmp(argv[i], "--by") == 0           ? &by
+		                   : strcmp(argv[i], "--assignee") == 0     ? &assignee
+		                                                            : NULL;
 		if (dst == NULL || (*dst = option_value(argc, argv, &i)) == NULL)
 			return USAGE;
 	}
 	if ((conv == NULL) == (org == NULL) || due == NULL || msg == NULL || (mail && assignee == NULL)) {
-		fprintf(errout, "mailroomctl: reminder add: say one of --conversation and --organisation, --due and "
-				"--message; --mail needs --assignee\n");
+		fprintf(errout,
+		        "mailroomctl: reminder add: say one of --conversation and --organisation, --due and "
+		        "--message; --mail needs --assignee\n");
 		return USAGE;
 	}
 	if (user_known(conn, by, errout) < 0 || user_known(conn, assignee, errout) < 0 ||
@@ -167,7 +175,8 @@ static int reminder_list(PGconn *conn, int due_only, FILE *out, FILE *errout)
 	for (int i = 0; i < PQntuples(res); i++) {
 		char *shown = ctlfile_shown(PQgetvalue(res, i, 5), (size_t)PQgetlength(res, i, 5), 200);
 		fprintf(out, "%s\t%s\t%s\t%s\t%s\t%s\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-			PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), shown ? shown : "");
+		        PQgetvalue(res, i, 2), PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+		        shown ? shown : "");
 		free(shown);
 	}
 	PQclear(res);

@@ -59,7 +59,8 @@ static int find_user(PGconn *conn, const char *token, char *id_r, char *err, siz
 	size_t n = 0;
 
 	if (strlen(token) != CALFEED_TOKEN_HEX ||
-	    sodium_hex2bin(raw, sizeof(raw), token, CALFEED_TOKEN_HEX, NULL, &n, NULL) != 0 || n != sizeof(raw))
+	    sodium_hex2bin(raw, sizeof(raw), token, CALFEED_TOKEN_HEX, NULL, &n, NULL) != 0 ||
+	    n != sizeof(raw))
 		return 0;
 	crypto_hash_sha256(want, raw, sizeof(raw));
 	hash_param(raw, sizeof(raw), param);
@@ -72,7 +73,8 @@ static int find_user(PGconn *conn, const char *token, char *id_r, char *err, siz
 		size_t blen = 0;
 		unsigned char *stored = PQunescapeBytea((const unsigned char *)PQgetvalue(res, 0, 1), &blen);
 		/* the index found the row; the comparison that decides is constant-time */
-		if (stored != NULL && blen == sizeof(want) && sodium_memcmp(stored, want, sizeof(want)) == 0) {
+		if (stored != NULL && blen == sizeof(want) &&
+		    sodium_memcmp(stored, want, sizeof(want)) == 0) {
 			snprintf(id_r, 32, "%s", PQgetvalue(res, 0, 0));
 			found = 1;
 		}
@@ -98,9 +100,10 @@ static int write_events(FILE *out, PGresult *res, const char *uid_prefix, const 
 		if (summary == NULL || desc == NULL)
 			rc = -1;
 		else if (ical_raw(out, "BEGIN", "VEVENT") < 0 || ical_raw(out, "UID", uid) < 0 ||
-			 ical_utc(out, "DTSTAMP", stamp) < 0 || ical_utc(out, "DTSTART", due) < 0 ||
-			 ical_utc(out, "DTEND", due + 15 * 60) < 0 || ical_text(out, "SUMMARY", summary) < 0 ||
-			 ical_text(out, "DESCRIPTION", desc) < 0 || ical_raw(out, "END", "VEVENT") < 0)
+		         ical_utc(out, "DTSTAMP", stamp) < 0 || ical_utc(out, "DTSTART", due) < 0 ||
+		         ical_utc(out, "DTEND", due + 15 * 60) < 0 ||
+		         ical_text(out, "SUMMARY", summary) < 0 || ical_text(out, "DESCRIPTION", desc) < 0 ||
+		         ical_raw(out, "END", "VEVENT") < 0)
 			rc = -1;
 		free(summary);
 		free(desc);
@@ -125,7 +128,8 @@ int calfeed_write(PGconn *conn, const char *token, FILE *out, char *err, size_t 
 		return -1;
 	}
 	PGresult *dl = NULL;
-	if (strcmp(PQgetvalue(has, 0, 0), "t") == 0 && (dl = db_query(conn, SQL_DEADLINES, 1, p, err, errlen)) == NULL) {
+	if (strcmp(PQgetvalue(has, 0, 0), "t") == 0 &&
+	    (dl = db_query(conn, SQL_DEADLINES, 1, p, err, errlen)) == NULL) {
 		PQclear(has);
 		PQclear(rem);
 		return -1;
@@ -137,7 +141,8 @@ int calfeed_write(PGconn *conn, const char *token, FILE *out, char *err, size_t 
 	    ical_raw(out, "PRODID", "-//mailroom//reminders and deadlines//EN") < 0 ||
 	    ical_raw(out, "CALSCALE", "GREGORIAN") < 0 || ical_text(out, "X-WR-CALNAME", "mailroom") < 0 ||
 	    write_events(out, rem, "reminder", "Reminder: ") < 0 ||
-	    (dl != NULL && write_events(out, dl, "deadline", "") < 0) || ical_raw(out, "END", "VCALENDAR") < 0)
+	    (dl != NULL && write_events(out, dl, "deadline", "") < 0) ||
+	    ical_raw(out, "END", "VCALENDAR") < 0)
 		rc = -1;
 	PQclear(rem);
 	PQclear(dl);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #define CALFEED_TOKEN_BYTES 32
-#define CALFEED_TOKEN_HEX (2 * CALFEED_TOKEN_BYTES)
+#define CALFEED_TOKEN_HEX   (2 * CALFEED_TOKEN_BYTES)
 
 /* calfeed_new_token - a fresh random token as hex (hex_r: CALFEED_TOKEN_HEX + 1
  * bytes) and its hash as a bytea parameter "\x..." (hash_param_r: 2 * 32 + 3 bytes) */

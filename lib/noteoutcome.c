@@ -37,7 +37,8 @@ static const struct phrase phrases[] = {
     {SIDE_POSITIVE, "ordered", "\\b(ordered|placed\\s+(an|the)\\s+order|agreed|accepted|signed)\\b"},
     {SIDE_OPEN, "meldet sich", "\\bmeldet\\s+sich\\b"},
     {SIDE_OPEN, "Rückruf", "\\br(ü|ue)ckruf\\b|\\bruft\\s+\\w*\\s*zur(ü|ue)ck\\b"},
-    {SIDE_OPEN, "call back", "\\b(call(ing)?\\s+(us\\s+|me\\s+)?back|get\\s+back\\s+to\\s+us|will\\s+think\\s+about\\s+it)\\b"},
+    {SIDE_OPEN, "call back",
+     "\\b(call(ing)?\\s+(us\\s+|me\\s+)?back|get\\s+back\\s+to\\s+us|will\\s+think\\s+about\\s+it)\\b"},
     {SIDE_OPEN, "teilweise", "\\b(teilweise|zum\\s+teil|partially|in\\s+part)\\b"},
 };
 #define N_PHRASES (sizeof(phrases) / sizeof(phrases[0]))
@@ -53,11 +54,12 @@ int noteoutcome_init(char *err, size_t errlen)
 		int code;
 		PCRE2_SIZE off;
 		compiled[i] = pcre2_compile((PCRE2_SPTR)phrases[i].pattern, PCRE2_ZERO_TERMINATED,
-					    PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
+		                            PCRE2_CASELESS | PCRE2_UTF | PCRE2_UCP, &code, &off, NULL);
 		if (compiled[i] == NULL) {
 			PCRE2_UCHAR msg[160];
 			pcre2_get_error_message(code, msg, sizeof(msg));
-			snprintf(err, errlen, "note phrase '%s' at %zu: %s", phrases[i].name, (size_t)off, (char *)msg);
+			snprintf(err, errlen, "note phrase '%s' at %zu: %s", phrases[i].name, (size_t)off,
+			         (char *)msg);
 			noteoutcome_free();
 			return -1;
 		}

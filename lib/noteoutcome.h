@@ -13,7 +13,7 @@
 
 struct noteoutcome {
 	const char *outcome; /* "positive", "negative", "partial", "unclassified" */
-	const char *by;	     /* "rule" (later: "model", "llm") */
+	const char *by;      /* "rule" (later: "model", "llm") */
 	char reason[240];    /* the phrases that decided, for the note's outcome_reason */
 };
 

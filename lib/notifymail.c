@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define LINE_MAX_OCTETS 78
-#define EW_CHUNK 45 /* input bytes per encoded word: 60 base64 chars, fits a folded line */
+#define EW_CHUNK        39 /* input bytes per encoded word: 52 base64 chars, "Subject: =?UTF-8?B?...?=" fits 78 */
 
 /* utf8_len_at - the length of the UTF-8 character starting at s (1 for a stray byte) */
 static size_t utf8_len_at(const unsigned char *s)
@@ -73,7 +73,8 @@ static void put_folded_ascii(FILE *out, const char *name, const char *value)
 			fputs("\r\n", out);
 			col = 0;
 		}
-		/* a word longer than a line is written whole: 998 is the hard limit and values are capped below it */
+		/* a word longer than a line is written whole: 998 is the hard limit and values are capped
+		 * below it */
 		fputc(' ', out);
 		fwrite(p, 1, w, out);
 		col += 1 + w;
@@ -168,14 +169,16 @@ int notifymail_build(FILE *out, const struct notifymail *m, char *err, size_t er
 	struct tm tm;
 
 	if (!notifymail_address_ok(m->from) || !notifymail_address_ok(m->to_addr)) {
-		snprintf(err, errlen, "not a plain address: %s", notifymail_address_ok(m->from) ? "to" : "from");
+		snprintf(err, errlen, "not a plain address: %s",
+		         notifymail_address_ok(m->from) ? "to" : "from");
 		return -1;
 	}
 	if (!notifymail_address_ok(m->message_id)) {
 		snprintf(err, errlen, "bad Message-ID");
 		return -1;
 	}
-	if (gmtime_r(&m->date, &tm) == NULL || strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0) {
+	if (gmtime_r(&m->date, &tm) == NULL ||
+	    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0) {
 		snprintf(err, errlen, "bad date");
 		return -1;
 	}

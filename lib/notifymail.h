@@ -15,11 +15,11 @@
 #include <time.h>
 
 struct notifymail {
-	const char *from;	/* address only */
-	const char *to_addr;	/* address only */
-	const char *to_name;	/* display name, may be "" */
+	const char *from;    /* address only */
+	const char *to_addr; /* address only */
+	const char *to_name; /* display name, may be "" */
 	const char *subject;
-	const char *body;	/* UTF-8 text, LF line ends */
+	const char *body;       /* UTF-8 text, LF line ends */
 	const char *message_id; /* without the angle brackets */
 	time_t date;
 };

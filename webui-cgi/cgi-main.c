@@ -116,8 +116,8 @@ int main(void)
 		return status_page("404 Not Found");
 	if (sodium_init() < 0)
 		return status_page("500 Internal Server Error");
-	struct mailroom_conf *conf = conf_load(conf_path != NULL ? conf_path : MAILROOM_SYSCONFDIR "/mailroom.conf",
-					       err, sizeof(err));
+	struct mailroom_conf *conf =
+	    conf_load(conf_path != NULL ? conf_path : MAILROOM_SYSCONFDIR "/mailroom.conf", err, sizeof(err));
 	if (conf == NULL) {
 		fprintf(stderr, "mailroom.cgi: %s\n", err);
 		return status_page("500 Internal Server Error");

@@ -21,10 +21,10 @@
 #include "noteoutcome.h"
 #include "notifymail.h"
 
-#define FIRE_PER_RUN "100"
-#define OUTBOX_PER_RUN 10
+#define FIRE_PER_RUN        "100"
+#define OUTBOX_PER_RUN      10
 #define OUTBOX_MAX_ATTEMPTS 12 /* then state 'failed': kept, visible, not retried */
-#define NOTES_PER_RUN "200"
+#define NOTES_PER_RUN       "200"
 
 /* SQL, named: every statement that touches these tables from the worker. */
 static const char SQL_FIRE[] = "SELECT mailroom.reminders_fire($1::integer)";
@@ -59,7 +59,7 @@ static const char SQL_NOTE_SET[] =
 
 /* in_transaction - run fn between BEGIN and COMMIT, ROLLBACK when it fails */
 static int in_transaction(PGconn *conn, int (*fn)(PGconn *, const struct mailroom_conf *, char *, size_t),
-			  const struct mailroom_conf *conf, char *err, size_t errlen)
+                          const struct mailroom_conf *conf, char *err, size_t errlen)
 {
 	if (db_command(conn, "BEGIN", 0, NULL, err, errlen) < 0)
 		return -1;
@@ -113,7 +113,7 @@ static size_t upload_read(char *buf, size_t size, size_t nitems, void *userdata)
 
 /* smtp_send - hand one message to the SMTP server at url; 0 or -1 with err */
 static int smtp_send(const struct mailroom_conf *conf, const char *to, const char *msg, size_t len, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	CURL *curl = curl_easy_init();
 	struct curl_slist *rcpt = NULL;
@@ -168,9 +168,14 @@ static int outbox_one(PGconn *conn, const struct mailroom_conf *conf, char *err,
 	int sent = 0;
 
 	snprintf(msgid, sizeof(msgid), "mailroom-notify-%s.%s@%s", id, PQgetvalue(res, 0, 5),
-		 domain != NULL ? domain + 1 : "localhost");
-	struct notifymail m = {conf->notify_from, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-			       PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), msgid, time(NULL)};
+	         domain != NULL ? domain + 1 : "localhost");
+	struct notifymail m = {conf->notify_from,
+	                       PQgetvalue(res, 0, 1),
+	                       PQgetvalue(res, 0, 2),
+	                       PQgetvalue(res, 0, 3),
+	                       PQgetvalue(res, 0, 4),
+	                       msgid,
+	                       time(NULL)};
 	FILE *mem = open_memstream(&msg, &msglen);
 	if (mem == NULL) {
 		snprintf(why, sizeof(why), "out of memory");
@@ -190,7 +195,7 @@ static int outbox_one(PGconn *conn, const struct mailroom_conf *conf, char *err,
 	const char *sp[2] = {id, msgid};
 	const char *fp[3] = {id, why, attempts_max};
 	PGresult *upd = sent ? db_query(conn, SQL_OUTBOX_SENT, 2, sp, err, errlen)
-			     : db_query(conn, SQL_OUTBOX_FAILED, 3, fp, err, errlen);
+	                     : db_query(conn, SQL_OUTBOX_FAILED, 3, fp, err, errlen);
 	if (!sent)
 		log_warnx("notification mail %s: %s", id, why);
 	PQclear(res);
@@ -228,7 +233,8 @@ static int notes_in_tx(PGconn *conn, const struct mailroom_conf *conf, char *err
 	int n = PQntuples(res);
 	for (int i = 0; i < n; i++) {
 		struct noteoutcome o;
-		if (noteoutcome_decide(PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1), &o, err, errlen) < 0) {
+		if (noteoutcome_decide(PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1), &o, err,
+		                       errlen) < 0) {
 			PQclear(res);
 			return -1;
 		}
@@ -244,7 +250,8 @@ static int notes_in_tx(PGconn *conn, const struct mailroom_conf *conf, char *err
 	return n;
 }
 
-int notes_classify_recent(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err, size_t errlen)
+int notes_classify_recent(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err,
+                          size_t errlen)
 {
 	(void)now;
 	return in_transaction(conn, notes_in_tx, conf, err, errlen);

@@ -13,6 +13,7 @@ int reminders_fire_due(PGconn *conn, const struct mailroom_conf *conf, time_t no
 /* outbox_send_due - send queued notification mail through Postfix; retry with backoff */
 int outbox_send_due(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err, size_t errlen);
 /* notes_classify_recent - give recent phone and call notes their outcome */
-int notes_classify_recent(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err, size_t errlen);
+int notes_classify_recent(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err,
+                          size_t errlen);
 
 #endif
