@@ -30,14 +30,14 @@
 #define MAILROOM_SYSCONFDIR "/etc/mailroom"
 #endif
 
-#define EXIT_OK      0
+#define EXIT_OK 0
 #define EXIT_RUNTIME 1
-#define EXIT_USAGE   2
+#define EXIT_USAGE 2
 
 /* What every command gets: the effective configuration (NULL unless it asked for one) and the options. */
 struct ctl_context {
 	const struct mailroom_conf *conf;
-	const char *conninfo;     /* -d, else ctl.database */
+	const char *conninfo;	  /* -d, else ctl.database */
 	int conninfo_from_option; /* 1 when -d gave it */
 };
 
@@ -63,26 +63,26 @@ static int cmd_reminder(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_calendar(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
-    {"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
-    {"config", cmd_config, "", "print the effective configuration", 1},
-    {"import", cmd_import, "contacts FILE.csv", "import organisations and contacts, all or nothing", 1},
-    {"export", cmd_export, "contacts [--bom] [FILE]", "write the address book as CSV (default: stdout)", 1},
-    {"classify", cmd_classify, "[--json] [--from ADDR] [--to ADDR]... [--direction DIR] FILE...",
-     "sort message files as the worker would, and say why", 1},
-    {"rules", cmd_rules,
-     "list | add --name N --position P --file RULE.json | enable ID | disable ID | test [options] FILE...",
-     "admin rules: list, add, switch on and off, try on message files", 1},
-    {"audit", cmd_audit, "verify [--head HASH]",
-     "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
-    {"user", cmd_user, "add LOGIN [--name N] [--email E] [--role admin|lead|agent|auditor]",
-     "add a user of the team (minimal: no password yet)", 1},
-    {"reminder", cmd_reminder,
-     "add --conversation ID|--organisation ID --due TIME --message TEXT [--by LOGIN] [--assignee LOGIN] "
-     "[--mail] | list [--due] | done ID | snooze ID UNTIL",
-     "reminders (Wiedervorlage); TIME is a timestamp or +INTERVAL", 1},
-    {"calendar", cmd_calendar, "token LOGIN | revoke LOGIN | feed TOKEN",
-     "a user's calendar feed: new secret token (old one revoked), revoke it, print the feed", 1},
-    {"help", cmd_help, "", "show this help", 0},
+	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
+	{"config", cmd_config, "", "print the effective configuration", 1},
+	{"import", cmd_import, "contacts FILE.csv", "import organisations and contacts, all or nothing", 1},
+	{"export", cmd_export, "contacts [--bom] [FILE]", "write the address book as CSV (default: stdout)", 1},
+	{"classify", cmd_classify, "[--json] [--from ADDR] [--to ADDR]... [--direction DIR] FILE...",
+	 "sort message files as the worker would, and say why", 1},
+	{"rules", cmd_rules,
+	 "list | add --name N --position P --file RULE.json | enable ID | disable ID | test [options] FILE...",
+	 "admin rules: list, add, switch on and off, try on message files", 1},
+	{"audit", cmd_audit, "verify [--head HASH]",
+	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
+	{"user", cmd_user, "add LOGIN [--name N] [--email E] [--role admin|lead|agent|auditor]",
+	 "add a user of the team (minimal: no password yet)", 1},
+	{"reminder", cmd_reminder,
+	 "add --conversation ID|--organisation ID --due TIME --message TEXT [--by LOGIN] [--assignee LOGIN] "
+	 "[--mail] | list [--due] | done ID | snooze ID UNTIL",
+	 "reminders (Wiedervorlage); TIME is a timestamp or +/-INTERVAL from now", 1},
+	{"calendar", cmd_calendar, "token LOGIN | revoke LOGIN | feed TOKEN",
+	 "a user's calendar feed: new secret token (the old one stops working), revoke it, print the feed", 1},
+	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
 
@@ -103,11 +103,11 @@ static void ctl_error(const char *fmt, ...)
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: mailroomctl [-c config] [-d conninfo] command [arguments]\n"
-	             "\n"
-	             "  -c config    configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
-	             "  -d conninfo  PostgreSQL connection string, instead of ctl.database\n"
-	             "\n"
-	             "commands:\n");
+		     "\n"
+		     "  -c config    configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
+		     "  -d conninfo  PostgreSQL connection string, instead of ctl.database\n"
+		     "\n"
+		     "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		char synopsis[160];
 		snprintf(synopsis, sizeof(synopsis), "%s %s", ctl_commands[i].name, ctl_commands[i].args);
@@ -124,7 +124,7 @@ static int command_usage(const char *name)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(ctl_commands[i].name, name) == 0)
 			fprintf(stderr, "usage: mailroomctl [-c config] [-d conninfo] %s%s%s\n", name,
-			        ctl_commands[i].args[0] != '\0' ? " " : "", ctl_commands[i].args);
+				ctl_commands[i].args[0] != '\0' ? " " : "", ctl_commands[i].args);
 	return EXIT_USAGE;
 }
 
@@ -265,13 +265,13 @@ static int cmd_export(const struct ctl_context *ctx, int argc, char **argv)
 
 /* try_files - classify / rules test: options for the envelope and the output, then the files */
 static int try_files(const struct ctl_context *ctx, int argc, char **argv, enum tryclassify_mode mode,
-                     const char *cmd_name, const char *usage_cmd)
+		     const char *cmd_name, const char *usage_cmd)
 {
 	static const struct option longopts[] = {{"json", no_argument, NULL, 'j'},
-	                                         {"from", required_argument, NULL, 'f'},
-	                                         {"to", required_argument, NULL, 't'},
-	                                         {"direction", required_argument, NULL, 'D'},
-	                                         {NULL, 0, NULL, 0}};
+						 {"from", required_argument, NULL, 'f'},
+						 {"to", required_argument, NULL, 't'},
+						 {"direction", required_argument, NULL, 'D'},
+						 {NULL, 0, NULL, 0}};
 	struct tryclassify_options opt = {.mode = mode};
 	const char **to = calloc((size_t)argc + 1, sizeof(*to));
 	int c, rc;
@@ -340,9 +340,9 @@ static int rules_add(const struct ctl_context *ctx, int argc, char **argv)
 	const char *name = NULL, *position = NULL, *file = NULL;
 	for (int i = 2; i < argc; i++) {
 		const char **slot = strcmp(argv[i], "--name") == 0       ? &name
-		                    : strcmp(argv[i], "--position") == 0 ? &position
-		                    : strcmp(argv[i], "--file") == 0     ? &file
-		                                                         : NULL;
+				    : strcmp(argv[i], "--position") == 0 ? &position
+				    : strcmp(argv[i], "--file") == 0     ? &file
+									 : NULL;
 		if (slot == NULL || i + 1 >= argc) {
 			ctl_error("rules add: %s '%s'", slot ? "no value for" : "unknown argument", argv[i]);
 			return command_usage(argv[0]);
@@ -383,7 +383,7 @@ static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv)
 
 /* run_admin - connect and hand argv to one of the remindersadmin entries */
 static int run_admin(const struct ctl_context *ctx, int argc, char **argv,
-                     int (*fn)(PGconn *, int, char **, FILE *, FILE *))
+		     int (*fn)(PGconn *, int, char **, FILE *, FILE *))
 {
 	PGconn *conn = ctl_connect(ctx);
 	if (conn == NULL)
@@ -499,7 +499,7 @@ int main(int argc, char **argv)
 	}
 
 	struct ctl_context ctx = {
-	    .conf = NULL, .conninfo = conninfo, .conninfo_from_option = conninfo != NULL};
+		.conf = NULL, .conninfo = conninfo, .conninfo_from_option = conninfo != NULL};
 	conf = NULL;
 	if (cmd->needs_config) {
 		conf = load_config(config_path, explicit_config);

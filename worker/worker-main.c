@@ -45,11 +45,11 @@ static void on_reload(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mailroom-worker [-c config] [-f] [-n] [-d] [-1]\n"
-	                "  -c FILE  configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
-	                "  -f       log to stderr as well as syslog\n"
-	                "  -n       print the effective configuration and exit\n"
-	                "  -d       debug logging\n"
-	                "  -1       process what is queued, then exit (0 when every job succeeded)\n");
+			"  -c FILE  configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
+			"  -f       log to stderr as well as syslog\n"
+			"  -n       print the effective configuration and exit\n"
+			"  -d       debug logging\n"
+			"  -1       process what is queued, then exit (0 when every job succeeded)\n");
 	exit(2);
 }
 
@@ -88,7 +88,7 @@ static void wait_for_work(PGconn *conn, long ms)
 
 /* run_batch - claim, process and commit one batch; jobs processed, or -1 on a database error */
 static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_conf *conf, const char *name,
-                     int *failed)
+		     int *failed)
 {
 	char err[1024];
 	int max = (int)conf->worker_batch;
@@ -107,11 +107,10 @@ static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_co
 		char failure[512] = "";
 		if (jobs[i].attempts > conf->worker_max_attempts) {
 			snprintf(failure, sizeof(failure),
-			         "gave up: a worker stopped %d times while processing this message",
-			         jobs[i].attempts - 1);
+				 "gave up: a worker stopped %d times while processing this message",
+				 jobs[i].attempts - 1);
 			log_warnx("message %s: %s", jobs[i].id, failure);
-		} else if (pipeline_process(pl, conn, jobs[i].id, failure, sizeof(failure), err,
-		                            sizeof(err)) < 0) {
+		} else if (pipeline_process(pl, conn, jobs[i].id, failure, sizeof(failure), err, sizeof(err)) < 0) {
 			log_warnx("message %s: %s", jobs[i].id, err);
 			rc = -1;
 			break;
@@ -242,9 +241,7 @@ int main(int argc, char **argv)
 			if (n == 0) {
 				if (once)
 					break;
-				wait_for_work(conn, due < (long)conf->worker_poll_ms
-				                        ? due
-				                        : (long)conf->worker_poll_ms);
+				wait_for_work(conn, due < (long)conf->worker_poll_ms ? due : (long)conf->worker_poll_ms);
 			}
 		}
 	}

@@ -94,9 +94,9 @@ int main(void)
 	char ascii[400], umlauts[600], want[700];
 	memset(ascii, 'x', sizeof(ascii) - 1);
 	ascii[sizeof(ascii) - 1] = '\0';
-	umlauts[0] = '\0';
-	for (int i = 0; i < 100; i++)
-		strcat(umlauts, i % 3 ? "ä" : "€x"); /* 2- and 3-byte characters at shifting offsets */
+	size_t used = 0;
+	for (int i = 0; i < 100; i++) /* 2- and 3-byte characters at shifting offsets */
+		used += (size_t)snprintf(umlauts + used, sizeof(umlauts) - used, "%s", i % 3 ? "ä" : "€x");
 	const char *values[] = {ascii, umlauts};
 	for (size_t i = 0; i < 2; i++) {
 		char *got = render("DESCRIPTION", values[i], 1);

@@ -99,17 +99,15 @@ int main(void)
 	m.to_addr = "alice@example.org";
 
 	/* line lengths: long subject, long body words and lines, multi-byte text */
-	char subject[400] = "", body[3000] = "";
+	char subject[400], body[3000];
+	size_t s_used = 0, b_used = 0;
 	for (int i = 0; i < 30; i++)
-		strcat(subject, "word ");
+		s_used += (size_t)snprintf(subject + s_used, sizeof(subject) - s_used, "word ");
 	for (int i = 0; i < 100; i++)
-		strcat(body, "Grüße ");
-	strcat(body, "\n");
-	for (int i = 0; i < 300; i++)
-		strcat(body, "x");
-	strcat(body, "\n");
+		b_used += (size_t)snprintf(body + b_used, sizeof(body) - b_used, "Grüße ");
+	b_used += (size_t)snprintf(body + b_used, sizeof(body) - b_used, "\n%0300d\n", 0); /* a 300-digit word */
 	for (int i = 0; i < 100; i++)
-		strcat(body, "€");
+		b_used += (size_t)snprintf(body + b_used, sizeof(body) - b_used, "€");
 	m.subject = subject;
 	m.body = body;
 	msg = build(&m);
