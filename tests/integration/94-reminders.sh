@@ -31,13 +31,7 @@ ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
 
 # wait_admin QUERY EXPECTED [TIMEOUT] - poll as the superuser until QUERY prints EXPECTED; ROWS the last answer
 wait_admin() {
-	local end=$((SECONDS + ${3:-30}))
-	while :; do
-		ROWS=$(sql_admin "$1" 2>&1)
-		[[ $ROWS == "$2" ]] && return 0
-		((SECONDS >= end)) && return 1
-		sleep 0.3
-	done
+	wait_query sql_admin "$@"
 }
 
 tok=$(date +%s)$$

@@ -448,9 +448,16 @@ sql_array() {
 # EXPECTED; ROWS holds the last answer
 ROWS=
 wait_rows() {
+	wait_query sql "$@"
+}
+
+# wait_query RUNNER QUERY EXPECTED [TIMEOUT] - wait_rows with another runner (sql_admin)
+wait_query() {
+	local run=$1
+	shift
 	local end=$((SECONDS + ${3:-30}))
 	while :; do
-		ROWS=$(sql "$1" 2>&1)
+		ROWS=$("$run" "$1" 2>&1)
 		[[ $ROWS == "$2" ]] && return 0
 		((SECONDS >= end)) && return 1
 		sleep 0.2
