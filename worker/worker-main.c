@@ -21,6 +21,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "noteoutcome.h"
 #include "pipeline.h"
 #include "schedule.h"
 
@@ -249,5 +250,7 @@ int main(int argc, char **argv)
 	db_close(&conn);
 	pipeline_free(&pl);
 	conf_free(&conf);
+	noteoutcome_free();
+	curl_global_cleanup();
 	return status ? 1 : (once && failed ? 3 : 0);
 }

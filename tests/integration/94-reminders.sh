@@ -54,6 +54,10 @@ ctl user add "$lead" --name "Lead $tok" --role lead >/dev/null
 at_exit "sql_admin \"UPDATE mailroom.users SET active = false, calendar_token_hash = NULL WHERE login IN ('$login', '$lead')\""
 ctl user add "bad login" --name x >/dev/null 2>&1
 isnt "$?" 0 "user add refuses a login with a blank"
+ctl reminder add --conversation "$conv" --due "+1 hour" --message x --assignee "$lead" --mail >/dev/null 2>&1
+isnt "$?" 0 "reminder add --mail refuses an assignee without a mail address"
+ctl reminder add --conversation "$conv" --organisation 1 --due "+1 hour" --message x >/dev/null 2>&1
+isnt "$?" 0 "reminder add refuses a conversation and an organisation together"
 
 # --- 1. exactly once with two workers -------------------------------------------------------
 ids=()
