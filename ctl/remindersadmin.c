@@ -30,7 +30,8 @@ static const char SQL_REMINDER_ADD[] =
     "SELECT r.id, mailroom.audit_append(" ACTOR
     ", 'reminder.add', 'reminder:' || r.id, NULL, to_jsonb(r)) FROM r";
 static const char SQL_USER_EXISTS[] = "SELECT 1 FROM mailroom.users WHERE login = $1";
-static const char SQL_USER_MAILABLE[] = "SELECT 1 FROM mailroom.users WHERE login = $1 AND email IS NOT NULL AND active";
+static const char SQL_USER_MAILABLE[] =
+    "SELECT 1 FROM mailroom.users WHERE login = $1 AND email IS NOT NULL AND active";
 static const char SQL_REMINDER_LIST[] =
     "SELECT r.id, r.state, to_char(r.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || 'Z', "
     "       COALESCE('conversation:' || r.conversation_id, 'organisation:' || r.organisation_id), "
@@ -160,8 +161,10 @@ static int reminder_add(PGconn *conn, int argc, char **argv, FILE *out, FILE *er
 		const char *up[1] = {assignee};
 		int r = run_one(conn, SQL_USER_MAILABLE, 1, up, NULL, 0, errout, "user");
 		if (r == 0)
-			fprintf(errout, "mailroomctl: reminder add: --mail, but %s has no mail address or is inactive\n",
-				assignee);
+			fprintf(
+			    errout,
+			    "mailroomctl: reminder add: --mail, but %s has no mail address or is inactive\n",
+			    assignee);
 		if (r != 1)
 			return -1;
 	}

@@ -105,7 +105,8 @@ int main(void)
 		s_used += (size_t)snprintf(subject + s_used, sizeof(subject) - s_used, "word ");
 	for (int i = 0; i < 100; i++)
 		b_used += (size_t)snprintf(body + b_used, sizeof(body) - b_used, "Grüße ");
-	b_used += (size_t)snprintf(body + b_used, sizeof(body) - b_used, "\n%0300d\n", 0); /* a 300-digit word */
+	b_used +=
+	    (size_t)snprintf(body + b_used, sizeof(body) - b_used, "\n%0300d\n", 0); /* a 300-digit word */
 	for (int i = 0; i < 100; i++)
 		b_used += (size_t)snprintf(body + b_used, sizeof(body) - b_used, "€");
 	m.subject = subject;
