@@ -208,7 +208,9 @@ is "$(awk '{ sub(/\r$/, ""); if (length($0) > 75) n++ } END { print n + 0 }' "$T
 	"feed: no line over 75 octets"
 is "$(ctl calendar feed "$token" | grep -c "UID:reminder-$feed_id@")" 1 "mailroomctl calendar feed prints the same"
 
-is "$(curl -s -o /dev/null -w '%{http_code}' "$MAILROOM_URL/calendar/${token%?}0.ics")" 404 "feed: a wrong token gives 404"
+# the token with its last digit changed
+[[ ${token: -1} == 0 ]] && wrong=${token%?}1 || wrong=${token%?}0
+is "$(curl -s -o /dev/null -w '%{http_code}' "$MAILROOM_URL/calendar/$wrong.ics")" 404 "feed: a wrong token gives 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$MAILROOM_URL/calendar/abc.ics")" 404 "feed: a malformed token gives 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$MAILROOM_URL/calendar/$token.ics/x")" 404 "feed: extra path gives 404"
 is "$(curl -s -o /dev/null -w '%{http_code}' "$MAILROOM_URL/$(printf 'x%.0s' $(seq 1 600))")" 404 "a long path gives 404"
