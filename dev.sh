@@ -21,7 +21,7 @@ set -euo pipefail
 PACKAGES="build-essential autoconf automake libtool pkg-config libmilter-dev
 libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev
 libgmime-3.0-dev libjansson-dev libxml2-dev postgresql postfix miltertest swaks python3
-libclang-rt-14-dev clang cppcheck"
+libclang-rt-14-dev clang cppcheck lighttpd"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 RUN=$ROOT/.run
@@ -30,9 +30,10 @@ ASAN_DIR=$LOGDIR/asan
 CONF=$RUN/mailroom.conf
 
 PG_BIN=/usr/lib/postgresql/15/bin
-# Ports can be moved (MAILROOM_DEV_PORTS="PG INBOUND ORIGINATING") so that
-# two checkouts can run their stacks side by side.
-read -r PG_PORT SMTP_PORT SUBMIT_PORT <<<"${MAILROOM_DEV_PORTS:-5433 2525 2587}"
+# Ports can be moved (MAILROOM_DEV_PORTS="PG INBOUND ORIGINATING [WEB]") so
+# that two checkouts can run their stacks side by side.
+read -r PG_PORT SMTP_PORT SUBMIT_PORT WEB_PORT <<<"${MAILROOM_DEV_PORTS:-5433 2525 2587 8080}"
+WEB_PORT=${WEB_PORT:-8080}
 PGDATA_DIR=$RUN/pg
 PG_SOCKDIR=$RUN/pgsock
 
@@ -51,6 +52,13 @@ PF_DATA=$RUN/postfix/data
 MAILDIR=$RUN/maildir
 SMTP_INBOUND=127.0.0.1:$SMTP_PORT
 SMTP_SUBMIT=127.0.0.1:$SUBMIT_PORT
+
+# lighttpd serving mailroom.cgi (as www-data, which maps to mailroom_web)
+CGI_BIN=$ROOT/webui-cgi/mailroom.cgi
+WEB_DIR=$RUN/lighttpd
+WEB_CONF=$WEB_DIR/lighttpd.conf
+WEB_PID=$RUN/lighttpd.pid
+WEB_URL=http://127.0.0.1:$WEB_PORT/mailroom.cgi
 
 # Remembers the ./configure flags of the last build, to notice a change.
 CONFIGURE_STAMP=$ROOT/.configure.stamp
@@ -329,6 +337,17 @@ milter = {
 worker = {
   database = "host=$PG_SOCKDIR port=$PG_PORT dbname=mailroom user=mailroom_worker";
   poll_ms = 2000;
+  # Notification mail goes through the originating service, so the milter
+  # records it as outbound like any other mail.
+  notify = {
+    smtp_url = "smtp://$SMTP_SUBMIT";
+    from = "mailroom@example.com";
+    timeout_ms = 5000;
+  };
+};
+
+web = {
+  database = "host=$PG_SOCKDIR port=$PG_PORT dbname=mailroom user=mailroom_web";
 };
 
 ctl = {
@@ -520,7 +539,8 @@ mailroom is running.
   originating SMTP  $SMTP_SUBMIT     (outbound mail, {daemon_name}=ORIGINATING)
   Maildirs          $MAILDIR/example.com/<localpart>/
   everything else   $MAILDIR/sink/    (no mail leaves this machine)
-  logs              $LOGDIR/  (milter.log, postfix.log) and $PGDATA_DIR/log/
+  web pages         $WEB_URL  (the calendar feed: $WEB_URL/calendar/TOKEN.ics)
+  logs              $LOGDIR/  (milter.log, postfix.log, worker.log, lighttpd.log) and $PGDATA_DIR/log/
 
 See the records, and how the worker sorted them:
   eval "\$(./dev.sh env)"; psql -c 'select * from auditor.messages'
@@ -530,6 +550,66 @@ Try the sorting on a file, as the worker would:
 
 Stop everything:   ./dev.sh down
 EOF
+}
+
+# --- lighttpd (mailroom.cgi) ----------------------------------------------------
+
+web_pid() {
+  local pid cmdline
+  [[ -s $WEB_PID ]] || return 1
+  pid=$(<"$WEB_PID")
+  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  [[ $cmdline == *lighttpd* ]] || return 1
+  echo "$pid"
+}
+
+web_write_config() {
+  install -d -m 0755 "$WEB_DIR" "$WEB_DIR/www"
+  install -d -o www-data -g www-data -m 0700 "$WEB_DIR/tmp"
+  cat >"$WEB_CONF.tmp" <<EOF
+# lighttpd.conf for development, written by dev.sh on every "up".
+server.modules = ("mod_alias", "mod_cgi", "mod_setenv")
+server.bind = "127.0.0.1"
+server.port = $WEB_PORT
+server.document-root = "$WEB_DIR/www"
+server.upload-dirs = ("$WEB_DIR/tmp")
+server.errorlog = "$LOGDIR/lighttpd.log"
+server.pid-file = "$WEB_PID"
+server.username = "www-data"
+server.groupname = "www-data"
+server.tag = "mailroom"
+alias.url = ("/mailroom.cgi" => "$CGI_BIN")
+\$HTTP["url"] =~ "^/mailroom\\.cgi(/|\$)" {
+  cgi.assign = ("" => "")
+  setenv.add-environment = ("MAILROOM_CONF" => "$CONF")
+}
+EOF
+  mv "$WEB_CONF.tmp" "$WEB_CONF"
+}
+
+web_start() {
+  [[ -x $CGI_BIN ]] || die "$CGI_BIN was not built"
+  web_stop
+  port_busy "$WEB_PORT" && die "port $WEB_PORT is in use by another program (ss -ltnp 'sport = :$WEB_PORT')"
+  web_write_config
+  touch "$LOGDIR/lighttpd.log"
+  chown www-data "$LOGDIR/lighttpd.log"
+  lighttpd -tt -f "$WEB_CONF" >/dev/null || die "lighttpd refuses $WEB_CONF"
+  say "starting lighttpd on $WEB_URL (log $LOGDIR/lighttpd.log)"
+  lighttpd -f "$WEB_CONF" || die "lighttpd did not start: see $LOGDIR/lighttpd.log"
+}
+
+web_stop() {
+  local pid i
+  if pid=$(web_pid); then
+    say "stopping lighttpd (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
+  rm -f "$WEB_PID"
 }
 
 # --- commands -----------------------------------------------------------------
@@ -595,6 +675,7 @@ cmd_up() {
   worker_start
   postfix_configure
   postfix_start
+  web_start
   if [[ ${MAILROOM_DEMO:-1} != 0 ]]; then
     import_demo_addressbook
     send_demo_mail
@@ -605,6 +686,7 @@ cmd_up() {
 cmd_down() {
   # Postfix first so that no new mail arrives, then the milter drains into
   # PostgreSQL, which goes last.
+  web_stop
   postfix_stop
   milter_stop
   worker_stop
@@ -618,7 +700,7 @@ cmd_env() {
       "PGUSER=mailroom_auditor" \
       "MAILROOM_SMTP=$SMTP_INBOUND" "MAILROOM_SUBMIT=$SMTP_SUBMIT" \
       "MAILROOM_MAILDIR=$MAILDIR" "MAILROOM_CONF=$CONF" "MAILROOM_SPOOL=$SPOOL_DIR" \
-      "MAILROOM_POSTFIX_CONF=$PF_CONF" "MAILROOM_LOGDIR=$LOGDIR"; do
+      "MAILROOM_POSTFIX_CONF=$PF_CONF" "MAILROOM_LOGDIR=$LOGDIR" "MAILROOM_URL=$WEB_URL"; do
     printf 'export %s=%q\n' "${kv%%=*}" "${kv#*=}"
   done
 }
@@ -645,6 +727,11 @@ cmd_status() {
     echo "Postfix          running  $SMTP_INBOUND inbound, $SMTP_SUBMIT originating, $n queued"
   else
     echo "Postfix          stopped"
+  fi
+  if pid=$(web_pid); then
+    echo "lighttpd         running  pid $pid, $WEB_URL"
+  else
+    echo "lighttpd         stopped"
   fi
   if [[ -d $SPOOL_DIR ]]; then
     n=$(find "$SPOOL_DIR" -type f 2>/dev/null | wc -l)
@@ -737,7 +824,9 @@ cmd_part() {
     stop:worker) worker_stop ;;
     start:postfix) postfix_start ;;
     stop:postfix) postfix_stop ;;
-    *) die "usage: ./dev.sh start|stop pg|milter|worker|postfix" ;;
+    start:web) web_start ;;
+    stop:web) web_stop ;;
+    *) die "usage: ./dev.sh start|stop pg|milter|worker|postfix|web" ;;
   esac
 }
 

@@ -14,6 +14,7 @@
 #include "ctlfile.h"
 #include "db.h"
 #include "migrate.h"
+#include "remindersadmin.h"
 #include "rulesadmin.h"
 #include "learnfiles.h"
 #include "tryclassify.h"
@@ -59,6 +60,9 @@ static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_learn(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_user(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_reminder(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_calendar(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -74,6 +78,14 @@ static const struct ctl_command ctl_commands[] = {
 	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
 	{"learn", cmd_learn, "urgent|high|normal|low|advertising|not-advertising FILE...",
 	 "teach the local model: the files' priority level, or whether they are advertising", 1},
+	{"user", cmd_user, "add LOGIN [--name N] [--email E] [--role admin|lead|agent|auditor]",
+	 "add a user of the team (minimal: no password yet)", 1},
+	{"reminder", cmd_reminder,
+	 "add --conversation ID|--organisation ID --due TIME --message TEXT [--by LOGIN] [--assignee LOGIN] "
+	 "[--mail] | list [--due] | done ID | snooze ID UNTIL",
+	 "reminders (Wiedervorlage); TIME is a timestamp or +/-INTERVAL from now", 1},
+	{"calendar", cmd_calendar, "token LOGIN | revoke LOGIN | feed TOKEN",
+	 "a user's calendar feed: new secret token (the old one stops working), revoke it, print the feed", 1},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -388,6 +400,38 @@ static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv)
 		return EXIT_RUNTIME;
 	int frc = flush_stdout();
 	return rc == 1 ? EXIT_RUNTIME : frc;
+}
+
+/* run_admin - connect and hand argv to one of the remindersadmin entries */
+static int run_admin(const struct ctl_context *ctx, int argc, char **argv,
+		     int (*fn)(PGconn *, int, char **, FILE *, FILE *))
+{
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	int rc = fn(conn, argc, argv, stdout, stderr);
+	db_close(&conn);
+	if (rc == -2)
+		return command_usage(argv[0]);
+	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
+}
+
+/* cmd_user - `user add LOGIN ...` */
+static int cmd_user(const struct ctl_context *ctx, int argc, char **argv)
+{
+	return run_admin(ctx, argc, argv, remindersadmin_user);
+}
+
+/* cmd_reminder - `reminder add|list|done|snooze` */
+static int cmd_reminder(const struct ctl_context *ctx, int argc, char **argv)
+{
+	return run_admin(ctx, argc, argv, remindersadmin_reminder);
+}
+
+/* cmd_calendar - `calendar token|revoke|feed` */
+static int cmd_calendar(const struct ctl_context *ctx, int argc, char **argv)
+{
+	return run_admin(ctx, argc, argv, remindersadmin_calendar);
 }
 
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv)

@@ -69,6 +69,11 @@ static const struct conf_key conf_keys[] = {
     INT("worker.poll_ms", worker_poll_ms, 5000, 100, 600000),
     INT("worker.max_attempts", worker_max_attempts, 5, 1, 100),
     INT("worker.thread_window_days", worker_thread_window_days, 30, 1, 3650),
+    STR("worker.notify.smtp_url", notify_smtp_url, ""),
+    STR("worker.notify.from", notify_from, "mailroom@localhost"),
+    INT("worker.notify.timeout_ms", notify_timeout_ms, 10000, 500, 60000),
+
+    STR("web.database", web_database, "dbname=mailroom user=mailroom_web"),
 
     STR("ctl.database", ctl_database, "dbname=mailroom"),
     STR("ctl.schema_dir", ctl_schema_dir, MAILROOM_SCHEMADIR),

@@ -53,6 +53,12 @@ struct mailroom_conf {
 	long long worker_poll_ms;
 	long long worker_max_attempts;
 	long long worker_thread_window_days;
+	char *notify_smtp_url; /* "": no notification mail is sent */
+	char *notify_from;
+	long long notify_timeout_ms;
+
+	/* web pages (mailroom.cgi) */
+	char *web_database;
 
 	/* mailroomctl */
 	char *ctl_database;

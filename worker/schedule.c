@@ -5,11 +5,15 @@
 
 #include "learning.h"
 #include "log.h"
+#include "reminders.h"
 
 /* The tasks, in the order they run when several are due together. Add a
  * task here: its module supplies the function. */
 static const struct schedule_task tasks[] = {
     {"learn corrections", 10000, learning_run},
+    {"reminders", 5000, reminders_fire_due},
+    {"notification mail", 5000, outbox_send_due},
+    {"note outcomes", 30000, notes_classify_recent},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 

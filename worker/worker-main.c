@@ -7,6 +7,7 @@
  * notifications are only a hint, the poll finds work they missed (after a
  * reconnect, or jobs enqueued while no worker listened).
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "db.h"
 #include "jobs.h"
 #include "log.h"
+#include "noteoutcome.h"
 #include "pipeline.h"
 #include "schedule.h"
 
@@ -158,6 +160,11 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* libcurl (notification mail) is initialised once, before anything else runs */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		fprintf(stderr, "mailroom-worker: curl_global_init failed\n");
+		return 1;
+	}
 	char err[1024];
 	struct mailroom_conf *conf = conf_load_main("mailroom-worker", conf_path, print_only);
 	log_init("mailroom-worker", 1, foreground || once || isatty(STDERR_FILENO));
@@ -243,5 +250,7 @@ int main(int argc, char **argv)
 	db_close(&conn);
 	pipeline_free(&pl);
 	conf_free(&conf);
+	noteoutcome_free();
+	curl_global_cleanup();
 	return status ? 1 : (once && failed ? 3 : 0);
 }

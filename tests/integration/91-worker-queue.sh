@@ -34,44 +34,6 @@ max_attempts=$(wconf max_attempts)
 batch=$(wconf batch)
 [[ $max_attempts =~ ^[0-9]+$ && $batch =~ ^[0-9]+$ ]] || bail "cannot read the worker's configuration"
 
-# --- workers of this test ------------------------------------------------------------
-
-W_PIDS=()
-# start_worker LABEL - a worker as user mailroom, logging to $T_TMP/worker-LABEL.log;
-# W_PID is its pid (runuser's child), W_NAME the name it claims jobs with
-start_worker() {
-	local rpid i
-	W_PID=
-	runuser -u mailroom -- "$WORKER_BIN" -c "$MAILROOM_CONF" -f </dev/null >>"$T_TMP/worker-$1.log" 2>&1 &
-	rpid=$!
-	for ((i = 0; i < 100; i++)); do
-		W_PID=$(pgrep -P "$rpid" -x mailroom-worker) && break
-		sleep 0.1
-	done
-	[[ -n $W_PID ]] || bail "worker $1 did not start: $(tail -n 5 "$T_TMP/worker-$1.log")"
-	W_PIDS+=("$W_PID")
-	W_NAME=$(wait_log "$T_TMP/worker-$1.log" 0 'started as ' 10 | sed 's/.*started as //')
-	[[ -n $W_NAME ]] || bail "worker $1 did not say its name"
-}
-
-# stop_worker PID - SIGTERM, then wait until it is gone
-stop_worker() {
-	local i
-	kill -TERM "$1" 2>/dev/null || return 0
-	for ((i = 0; i < 300; i++)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null
-}
-
-stop_test_workers() {
-	local p
-	for p in "${W_PIDS[@]}"; do
-		stop_worker "$p"
-	done
-}
-
 # Cleanups run last registered first: our workers go, then the dev worker comes back.
 at_exit devsh start worker
 at_exit stop_test_workers

@@ -393,6 +393,46 @@ stack_workers() {
 	return 0
 }
 
+# --- extra workers -----------------------------------------------------------------------
+# A test may run workers of its own beside (or instead of) the stack's.
+WORKER_BIN=$top_builddir/worker/mailroom-worker
+
+W_PIDS=()
+# start_worker LABEL - a worker as user mailroom, logging to $T_TMP/worker-LABEL.log;
+# W_PID is its pid (runuser's child), W_NAME the name it claims jobs with
+start_worker() {
+	local rpid i
+	W_PID=
+	runuser -u mailroom -- "$WORKER_BIN" -c "$MAILROOM_CONF" -f </dev/null >>"$T_TMP/worker-$1.log" 2>&1 &
+	rpid=$!
+	for ((i = 0; i < 100; i++)); do
+		W_PID=$(pgrep -P "$rpid" -x mailroom-worker) && break
+		sleep 0.1
+	done
+	[[ -n $W_PID ]] || bail "worker $1 did not start: $(tail -n 5 "$T_TMP/worker-$1.log")"
+	W_PIDS+=("$W_PID")
+	W_NAME=$(wait_log "$T_TMP/worker-$1.log" 0 'started as ' 10 | sed 's/.*started as //')
+	[[ -n $W_NAME ]] || bail "worker $1 did not say its name"
+}
+
+# stop_worker PID - SIGTERM, then wait until it is gone
+stop_worker() {
+	local i
+	kill -TERM "$1" 2>/dev/null || return 0
+	for ((i = 0; i < 300; i++)); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+
+stop_test_workers() {
+	local p
+	for p in "${W_PIDS[@]}"; do
+		stop_worker "$p"
+	done
+}
+
 # --- PostgreSQL --------------------------------------------------------------------------
 
 # sql QUERY - as the auditor role of ./dev.sh env; unaligned, tuples only
@@ -415,9 +455,16 @@ sql_array() {
 # EXPECTED; ROWS holds the last answer
 ROWS=
 wait_rows() {
+	wait_query sql "$@"
+}
+
+# wait_query RUNNER QUERY EXPECTED [TIMEOUT] - wait_rows with another runner (sql_admin)
+wait_query() {
+	local run=$1
+	shift
 	local end=$((SECONDS + ${3:-30}))
 	while :; do
-		ROWS=$(sql "$1" 2>&1)
+		ROWS=$("$run" "$1" 2>&1)
 		[[ $ROWS == "$2" ]] && return 0
 		((SECONDS >= end)) && return 1
 		sleep 0.2
