@@ -1,6 +1,6 @@
 /* mailroomctl.c - the administrator's command line: schema migrations,
  * configuration, the address book as CSV, trying the sorting on message
- * files, admin rules.
+ * files, admin rules, evaluating the local model.
  *
  * main() only parses the global options, loads the configuration and hands
  * over to one entry of the command table; a new command is a function and a
@@ -13,6 +13,7 @@
 #include "contacts.h"
 #include "ctlfile.h"
 #include "db.h"
+#include "eval.h"
 #include "migrate.h"
 #include "rulesadmin.h"
 #include "tryclassify.h"
@@ -57,6 +58,7 @@ static int cmd_export(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_eval(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -70,6 +72,8 @@ static const struct ctl_command ctl_commands[] = {
 	 "admin rules: list, add, switch on and off, try on message files", 1},
 	{"audit", cmd_audit, "verify [--head HASH]",
 	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
+	{"eval", cmd_eval, EVAL_USAGE,
+	 "replay labelled messages or CSV rows through the local model, learning as it goes, and score it", 0},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -393,6 +397,14 @@ static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv)
 	}
 	db_close(&conn);
 	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
+}
+
+/* cmd_eval - `eval ...`: no database, no configuration */
+static int cmd_eval(const struct ctl_context *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	int rc = eval_main(argc, argv, stdout, stderr);
+	return rc == EXIT_USAGE ? command_usage(argv[0]) : rc;
 }
 
 /* cmd_help - the usage text on stdout */
