@@ -41,7 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ETA           0.3
+#define ETA           0.4
 #define LAMBDA_GLOBAL 1e-6
 #define LAMBDA_INBOX  1e-5
 #define WEIGHT_CLAMP  30.0f /* |weight| at most: keeps a flood of one label from running away */

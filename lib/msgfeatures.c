@@ -7,7 +7,9 @@
  *
  * Groups:
  *   s   words of the subject          sb  pairs of adjacent subject words
- *   t   words of the opening text     p   marks in subject and text: ! $ € £ %
+ *   t   words of the opening text     tb  pairs of adjacent text words
+ *   p   marks in subject and text: ! $ € £ %, and "caps" for a subject in
+ *       capitals (at least 6 ASCII letters, 80 % of them capitals)
  *   the sender: fa address, fl local part, fd domain, fp its last two labels
  *   the rest (meta): dir direction, cls class, flg each MSGFLAG_* bit or
  *       "none", vip and list yes/no, to, cc, att bucketed counts, thr, wwl,
@@ -23,8 +25,8 @@
  * subject and FEATURES_TEXT_MAX bytes of the text are read.
  *
  * Within a group, duplicates are counted, then the group is scaled to unit
- * L2 length: a long text weighs as much as a short one, and a one-value
- * group (the direction, a count) is 1. Across groups, pairs that land in
+ * L2 length: a long text weighs as much as a short one, and the dozen
+ * values of the meta group together as much as the words. Across groups, pairs that land in
  * the same bucket are summed. The vector comes out sorted by index.
  */
 #include "msgfeatures.h"
@@ -219,10 +221,23 @@ static void split_words(const char *s, size_t max, word_fn fn, word_fn mark_fn, 
 	}
 }
 
+/* shouted - 1 when s[0..max) has at least 6 ASCII letters, 80 % of them capitals */
+static int shouted(const char *s, size_t max)
+{
+	size_t upper = 0, letters = 0;
+	for (size_t i = 0; i < max && s[i] != '\0'; i++) {
+		if (s[i] >= 'A' && s[i] <= 'Z')
+			upper++, letters++;
+		else if (s[i] >= 'a' && s[i] <= 'z')
+			letters++;
+	}
+	return letters >= 6 && upper * 5 >= letters * 4;
+}
+
 /* What the word callbacks add to. */
 struct word_ctx {
 	struct group *g, *pairs, *marks;
-	const char *prefix;
+	const char *prefix, *pair_prefix;
 	char prev[WORD_MAX + 8];
 	size_t prev_len;
 };
@@ -239,7 +254,7 @@ static void add_word(void *vctx, const char *w, size_t len)
 		memcpy(pair, c->prev, c->prev_len);
 		pair[c->prev_len] = ' ';
 		memcpy(pair + c->prev_len + 1, w, len);
-		group_add(c->pairs, "sb", pair, c->prev_len + 1 + len);
+		group_add(c->pairs, c->pair_prefix, pair, c->prev_len + 1 + len);
 	}
 	memcpy(c->prev, w, len);
 	c->prev_len = len;
@@ -366,17 +381,22 @@ void features_extract(const struct feature_input *in, struct feature_vector *v)
 
 	v->n = 0;
 	g.n = pairs.n = marks.n = 0;
-	struct word_ctx wc = {.g = &g, .pairs = &pairs, .marks = &marks, .prefix = "s"};
+	struct word_ctx wc = {.g = &g, .pairs = &pairs, .marks = &marks, .prefix = "s", .pair_prefix = "sb"};
 	if (in->subject != NULL) {
 		split_words(in->subject, FEATURES_SUBJECT_MAX, add_word, add_mark, &wc);
 		group_flush(&g, v);
+		if (shouted(in->subject, FEATURES_SUBJECT_MAX))
+			group_add(&marks, "p", "caps", 4);
 		group_flush(&pairs, v);
 	}
 	if (in->text != NULL) {
 		wc.prefix = "t";
-		wc.pairs = NULL;
+		wc.pair_prefix = "tb";
+		wc.prev_len = 0;
+		wc.pairs = &pairs;
 		split_words(in->text, FEATURES_TEXT_MAX, add_word, add_mark, &wc);
 		group_flush(&g, v);
+		group_flush(&pairs, v);
 	}
 	group_flush(&marks, v);
 	if (in->from_addr != NULL && in->from_addr[0] != '\0') {
