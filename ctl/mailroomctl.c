@@ -1,6 +1,6 @@
 /* mailroomctl.c - the administrator's command line: schema migrations,
  * configuration, the address book as CSV, trying the sorting on message
- * files, admin rules.
+ * files, admin rules, evaluating the local model.
  *
  * main() only parses the global options, loads the configuration and hands
  * over to one entry of the command table; a new command is a function and a
@@ -13,6 +13,7 @@
 #include "contacts.h"
 #include "ctlfile.h"
 #include "db.h"
+#include "eval.h"
 #include "migrate.h"
 #include "remindersadmin.h"
 #include "rulesadmin.h"
@@ -63,6 +64,7 @@ static int cmd_learn(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_user(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_reminder(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_calendar(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_eval(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -86,6 +88,8 @@ static const struct ctl_command ctl_commands[] = {
 	 "reminders (Wiedervorlage); TIME is a timestamp or +/-INTERVAL from now", 1},
 	{"calendar", cmd_calendar, "token LOGIN | revoke LOGIN | feed TOKEN",
 	 "a user's calendar feed: new secret token (the old one stops working), revoke it, print the feed", 1},
+	{"eval", cmd_eval, EVAL_USAGE,
+	 "replay labelled messages or CSV rows through the local model, learning as it goes, and score it", 0},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -458,6 +462,14 @@ static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv)
 	}
 	db_close(&conn);
 	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
+}
+
+/* cmd_eval - `eval ...`: no database, no configuration */
+static int cmd_eval(const struct ctl_context *ctx, int argc, char **argv)
+{
+	(void)ctx;
+	int rc = eval_main(argc, argv, stdout, stderr);
+	return rc == EXIT_USAGE ? command_usage(argv[0]) : rc;
 }
 
 /* cmd_help - the usage text on stdout */

@@ -59,6 +59,8 @@ T_CLEANUPS=()
 # -j). A lock directory, not a held file descriptor, which the daemons a test
 # starts would inherit.
 T_LOCK=$MR_RUN/integration-tests.lock
+# A test that needs no stack may run before ./dev.sh up made .run/.
+mkdir -p "$MR_RUN" || exit 1
 until mkdir "$T_LOCK" 2>/dev/null; do
 	holder=$(cat "$T_LOCK/pid" 2>/dev/null)
 	# Left by a test that died: its process is gone (or never wrote its pid).
