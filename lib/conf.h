@@ -54,6 +54,17 @@ struct mailroom_conf {
 	long long worker_max_attempts;
 	long long worker_thread_window_days;
 
+	/* deadlines: business calendar and response-deadline policies */
+	char *deadlines_timezone;
+	char *deadlines_state;
+	struct conf_list deadlines_hours;
+	struct conf_list deadlines_holidays;
+	struct conf_list deadlines_policies;
+	long long deadlines_warn_percent;
+	char *deadlines_escalate_to;
+	long long deadlines_followup_days;
+	struct conf_list deadlines_followup_classes;
+
 	/* mailroomctl */
 	char *ctl_database;
 	char *ctl_schema_dir;
