@@ -3,11 +3,13 @@
 
 #include <stddef.h>
 
+#include "deadlines.h"
 #include "log.h"
 
 /* The tasks, in the order they run when several are due together. Add a
  * task here: its module supplies the function. */
 static const struct schedule_task tasks[] = {
+    {"deadlines", 10000, deadlines_run},
     {NULL, 0, NULL},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
