@@ -13,6 +13,7 @@
 #include "contacts.h"
 #include "ctlfile.h"
 #include "db.h"
+#include "deadlineadmin.h"
 #include "migrate.h"
 #include "rulesadmin.h"
 #include "tryclassify.h"
@@ -57,6 +58,7 @@ static int cmd_export(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_classify(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_audit(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_deadline(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -70,6 +72,8 @@ static const struct ctl_command ctl_commands[] = {
 	 "admin rules: list, add, switch on and off, try on message files", 1},
 	{"audit", cmd_audit, "verify [--head HASH]",
 	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
+	{"deadline", cmd_deadline, "list CONVERSATION | snooze CONVERSATION UNTIL",
+	 "a conversation's response deadlines and follow-ups; hold them back until a time", 1},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -391,6 +395,23 @@ static int cmd_rules(const struct ctl_context *ctx, int argc, char **argv)
 		ctl_error("rules: say list, add, enable ID, disable ID or test");
 		return command_usage(argv[0]);
 	}
+	db_close(&conn);
+	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
+}
+
+/* cmd_deadline - `deadline list CONVERSATION | snooze CONVERSATION UNTIL` */
+static int cmd_deadline(const struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	int list = strcmp(sub, "list") == 0 && argc == 3, snooze = strcmp(sub, "snooze") == 0 && argc == 4;
+	if (!list && !snooze)
+		return command_usage(argv[0]);
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	const char *tz = ctx->conf->deadlines_timezone;
+	int rc = list ? deadlineadmin_list(conn, argv[2], tz, stdout, stderr)
+		      : deadlineadmin_snooze(conn, argv[2], argv[3], tz, stdout, stderr);
 	db_close(&conn);
 	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
 }
