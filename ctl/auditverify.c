@@ -7,9 +7,9 @@
 #include <string.h>
 
 #define SQL_ROWS                                                                                             \
-	"SELECT id::text, (floor(extract(epoch FROM at) * 1000000))::bigint::text, actor, action,"           \
-	" object, COALESCE(before::text, ''), COALESCE(after::text, ''), prev_hash, hash"                    \
-	" FROM auditor.audit ORDER BY id"
+	"SELECT a.id::text, (floor(extract(epoch FROM a.at) * 1000000))::bigint::text, a.actor, a.action,"   \
+	" a.object, COALESCE(a.before::text, ''), COALESCE(a.after::text, ''), a.prev_hash, a.hash"          \
+	" FROM auditor.audit a ORDER BY a.id" /* a.id: the number; a bare "id" would sort the text */
 
 /* At most this many broken rows are listed; the count covers all of them. */
 #define MAX_LISTED 20
