@@ -33,8 +33,10 @@
 #define MSGS   " FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"
 
 /* The first inbound message after our last outbound one, of conversations
- * that wait on us and have no running response deadline for it. $1: the
- * classes some policy names (NULL: any). */
+ * that wait on us, that some policy could cover, and that have no running
+ * response deadline for it. The policies' conditions come as three parallel
+ * arrays ($1 classes, $2 levels, '' for any; $3 vip 1/0/-1), so that
+ * conversations no policy covers (newsletters) never fill the pass's LIMIT. */
 #define SQL_RESPONSE_CANDIDATES                                                                              \
 	"SELECT c.id, c.class, c.priority_level, COALESCE(o.vip, false), s.t::text,"                         \
 	" floor(extract(epoch FROM s.t))::bigint"                                                            \
@@ -47,7 +49,10 @@
 	"     '-infinity')) s"                                                                               \
 	" WHERE c.status = 'open' AND c.waiting_on = 'us' AND c.merged_into IS NULL"                         \
 	"   AND c.last_activity_at > now() - interval '" LOOKBACK "' AND s.t IS NOT NULL"                    \
-	"   AND ($1::text[] IS NULL OR c.class = ANY($1::text[]))"                                           \
+	"   AND EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[], $3::int[]) p(k, l, v)"                  \
+	"     WHERE (p.k = '' OR p.k = c.class) AND (p.l = '' OR p.l = COALESCE(c.priority_level, "          \
+	"'normal'))"                                                                                         \
+	"     AND (p.v = -1 OR (p.v = 1) = COALESCE(o.vip, false)))"                                         \
 	"   AND NOT EXISTS (SELECT 1 FROM mailroom.deadlines d WHERE d.conversation_id = c.id"               \
 	"     AND d.kind = 'response' AND (d.state IN ('open', 'warned', 'breached') OR d.started_at >= "    \
 	"s.t))"                                                                                              \
@@ -103,11 +108,13 @@
 	" upd AS (UPDATE mailroom.deadlines d SET state = 'warned', warned_at = now(), updated_at = now()"   \
 	"   FROM due WHERE d.id = due.id RETURNING d.*)," CHANGE_TAIL("warn", "deadline.warn", "warned")
 
-/* $1: whom to escalate to (NULL: nobody configured) */
+/* $1: whom to escalate to (NULL: nobody configured). A deadline with a
+ * warning time is breached only once warned: SQL_WARN runs first in a pass,
+ * so one overdue on both counts gets its warning, then its breach. */
 #define SQL_BREACH                                                                                           \
 	"WITH due AS (SELECT d.id, d.state FROM mailroom.deadlines d WHERE d.kind = 'response'"              \
-	"   AND d.state IN ('open', 'warned') AND d.due_at <= now() AND " NOT_SNOOZED                        \
-	"   ORDER BY d.due_at LIMIT " MAX_PER_PASS " FOR UPDATE SKIP LOCKED),"                               \
+	"   AND (d.state = 'warned' OR (d.state = 'open' AND d.warn_at IS NULL)) AND d.due_at <= now() "     \
+	"AND " NOT_SNOOZED "   ORDER BY d.due_at LIMIT " MAX_PER_PASS " FOR UPDATE SKIP LOCKED),"            \
 	" upd AS (UPDATE mailroom.deadlines d SET state = 'breached', breached_at = now(),"                  \
 	"   escalated_to = $1, updated_at = now() FROM due WHERE d.id = due.id RETURNING d.*)," CHANGE_TAIL( \
 	    "breach", "deadline.breach", "breached")
@@ -185,20 +192,20 @@ static int setup_load(struct setup *s, const struct mailroom_conf *conf, char *e
 	return 0;
 }
 
-/* policy_classes - the array literal of classes the policies name, or NULL
- * when some policy applies to any class (then no filter); malloc'd */
-static char *policy_classes(const struct setup *s, int *any)
+/* policy_arrays - the policies' conditions as three array literals (class,
+ * level, vip) for SQL_RESPONSE_CANDIDATES; 0, or -1 when out of memory */
+static int policy_arrays(const struct setup *s, char *arrays[3])
 {
-	const char *names[MAX_POLICIES];
-	size_t n = 0;
-	*any = 0;
+	const char *klass[MAX_POLICIES], *level[MAX_POLICIES], *vip[MAX_POLICIES];
 	for (size_t i = 0; i < s->n_policies; i++) {
-		if (s->policies[i].klass[0] == '\0')
-			*any = 1;
-		else
-			names[n++] = s->policies[i].klass;
+		klass[i] = s->policies[i].klass;
+		level[i] = s->policies[i].level;
+		vip[i] = s->policies[i].vip < 0 ? "-1" : s->policies[i].vip ? "1" : "0";
 	}
-	return *any ? NULL : db_array_literal(names, n);
+	arrays[0] = db_array_literal(klass, s->n_policies);
+	arrays[1] = db_array_literal(level, s->n_policies);
+	arrays[2] = db_array_literal(vip, s->n_policies);
+	return arrays[0] && arrays[1] && arrays[2] ? 0 : -1;
 }
 
 /* open_one - insert one deadline; 1 when inserted, 0 when another worker did, -1 */
@@ -225,15 +232,14 @@ static int open_one(PGconn *conn, const char *conv, const char *kind, const char
 static int open_responses(PGconn *conn, const struct setup *s, const struct mailroom_conf *conf, char *err,
                           size_t errlen)
 {
-	int any;
-	char *classes = policy_classes(s, &any);
-	if (!any && classes == NULL) {
+	char *arrays[3];
+	PGresult *res = NULL;
+	if (policy_arrays(s, arrays) < 0)
 		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	const char *params[1] = {classes};
-	PGresult *res = db_query(conn, SQL_RESPONSE_CANDIDATES, 1, params, err, errlen);
-	free(classes);
+	else
+		res = db_query(conn, SQL_RESPONSE_CANDIDATES, 3, (const char *const *)arrays, err, errlen);
+	for (int i = 0; i < 3; i++)
+		free(arrays[i]);
 	if (res == NULL)
 		return -1;
 	int opened = 0;
