@@ -16,6 +16,8 @@
 #    breach, made due by SQL, fire exactly once each (events and audit rows).
 # 5. 300 deadlines of conversations made for the test, all due at once:
 #    the two workers warn and breach each exactly once.
+# 6. A VIP customer's conversation gets policy "vip" (8 hours); a newsletter
+#    waiting on us gets none.
 #
 # The test's conversations are closed at the end (their deadlines cancel);
 # deadlines are history and stay.
@@ -198,6 +200,28 @@ is "$warn" "$(expect minutes "$start" $((1440 * warn_percent / 100)))" \
 	"the warning at $warn_percent% of the time ($(date -u -d "@${warn:-0}" +'%a %F %R UTC'))"
 is "$(fired "$conv" deadline.open open)" "1|1" "opening is one event and one audit row"
 
+# A VIP customer and a newsletter write too; checked at the end, after many passes.
+vdom="vip-$tag.example"
+vip_org=$(sql_admin "WITH o AS (INSERT INTO mailroom.organisations (name, kind, vip) VALUES ('$org_name', 'customer', true)
+                                RETURNING id),
+                         d AS (INSERT INTO mailroom.organisation_domains (domain, organisation_id)
+                                SELECT '$vdom', id FROM o)
+                    SELECT id FROM o")
+like "$vip_org" '^[0-9]+$' "VIP customer organisation $vdom in the address book"
+compose "$T_TMP/vip.eml" "Vera Wichtig <vera@$vdom>" info@example.com "Rueckruf $tag" "vip.$tag@$vdom" \
+	"Bitte rufen Sie mich an."
+id_vip=$(deliver vip "$MAILROOM_SMTP" "vera@$vdom" info@example.com)
+compose "$T_TMP/news.eml" "Newsletter <news@letter-$tag.example>" info@example.com "Angebote $tag" \
+	"news.$tag@letter-$tag.example" "Nur diese Woche." "List-Id: Angebote <angebote.letter-$tag.example>"
+id_news=$(deliver news "$MAILROOM_SMTP" "bounce-$tag@letter-$tag.example" info@example.com)
+conv_of() {
+	sql_admin "SELECT coalesce(conversation_id, 0) FROM mailroom.message_meta
+	            WHERE message_id = '${1:-00000000-0000-0000-0000-000000000000}'"
+}
+conv_vip=$(conv_of "$id_vip")
+conv_news=$(conv_of "$id_news")
+at_exit "sql_admin \"UPDATE mailroom.conversations SET status = 'closed' WHERE id IN (${conv_vip:-0}, ${conv_news:-0})\""
+
 # --- 2. our reply meets it; a follow-up opens ----------------------------------------------------
 compose "$T_TMP/reply.eml" "Info <info@example.com>" "Anna Kunde <$anna>" "Re: $subject" "reply.$tag@example.com" \
 	"Guten Tag, die Lieferung kommt morgen. Passt Ihnen der Vormittag?" \
@@ -290,6 +314,15 @@ is "$(sql_admin "SELECT count(*) FILTER (WHERE action = 'deadline.warn') || '|' 
 	"and exactly $n warn and $n breach audit rows"
 diag "second worker: $(grep -c 'deadlines: .* \(warned\|breached\)' "$W2_LOG") passes with warnings or breaches;" \
 	"$(grep 'deadlines: .* \(warned\|breached\)' "$W2_LOG" | tail -n 4)"
+
+# --- the VIP customer and the newsletter ----------------------------------------------------------
+is "$(sql_admin "SELECT policy || '|' || business_minutes FROM mailroom.deadlines
+                   WHERE conversation_id = ${conv_vip:-0} AND kind = 'response'")" "vip|480" \
+	"the VIP customer's conversation has policy vip, 8 business hours"
+is "$(sql_admin "SELECT class || '|' || waiting_on || '|' || (SELECT count(*) FROM mailroom.deadlines d
+                                                            WHERE d.conversation_id = c.id)
+                   FROM mailroom.conversations c WHERE id = ${conv_news:-0}")" "newsletter|us|0" \
+	"a newsletter waiting on us gets no deadline (no policy covers it)"
 
 # --- the end: closing cancels what still runs ---------------------------------------------------------
 sql_admin "UPDATE mailroom.conversations SET status = 'closed' WHERE id = $conv"
