@@ -80,9 +80,9 @@
 	"   started_at, due_at, warn_at) VALUES ($1::bigint, $2, $3, $4::integer, $5::timestamptz,"          \
 	"   to_timestamp($6::bigint), to_timestamp($7::bigint)) ON CONFLICT DO NOTHING RETURNING *),"        \
 	" ev AS (INSERT INTO mailroom.deadline_events (deadline_id, conversation_id, event, actor, detail)"  \
-	"   SELECT id, conversation_id, 'open', 'worker', jsonb_build_object('kind', kind, 'policy', "       \
-	"policy,"                                                                                            \
-	"     'due_at', due_at, 'warn_at', warn_at) FROM ins)"                                               \
+	"   SELECT id, conversation_id, 'open', 'worker',"                                                   \
+	"   jsonb_build_object('kind', kind, 'policy', policy, 'due_at', due_at, 'warn_at', warn_at)"        \
+	"   FROM ins)"                                                                                       \
 	" SELECT mailroom.audit_append('worker', 'deadline.open', 'conversation:' || conversation_id, NULL," \
 	"   jsonb_build_object('deadline', id, 'kind', kind, 'policy', policy, 'started_at', started_at,"    \
 	"     'due_at', due_at, 'warn_at', warn_at)) FROM ins"
@@ -113,8 +113,9 @@
  * so one overdue on both counts gets its warning, then its breach. */
 #define SQL_BREACH                                                                                           \
 	"WITH due AS (SELECT d.id, d.state FROM mailroom.deadlines d WHERE d.kind = 'response'"              \
-	"   AND (d.state = 'warned' OR (d.state = 'open' AND d.warn_at IS NULL)) AND d.due_at <= now() "     \
-	"AND " NOT_SNOOZED "   ORDER BY d.due_at LIMIT " MAX_PER_PASS " FOR UPDATE SKIP LOCKED),"            \
+	"   AND (d.state = 'warned' OR (d.state = 'open' AND d.warn_at IS NULL))"                            \
+	"   AND d.due_at <= now() AND " NOT_SNOOZED "   ORDER BY d.due_at LIMIT " MAX_PER_PASS               \
+	" FOR UPDATE SKIP LOCKED),"                                                                          \
 	" upd AS (UPDATE mailroom.deadlines d SET state = 'breached', breached_at = now(),"                  \
 	"   escalated_to = $1, updated_at = now() FROM due WHERE d.id = due.id RETURNING d.*)," CHANGE_TAIL( \
 	    "breach", "deadline.breach", "breached")
