@@ -14,6 +14,7 @@
 #include "ctlfile.h"
 #include "db.h"
 #include "eval.h"
+#include "deadlineadmin.h"
 #include "migrate.h"
 #include "remindersadmin.h"
 #include "rulesadmin.h"
@@ -65,6 +66,7 @@ static int cmd_user(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_reminder(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_calendar(const struct ctl_context *ctx, int argc, char **argv);
 static int cmd_eval(const struct ctl_context *ctx, int argc, char **argv);
+static int cmd_deadline(const struct ctl_context *ctx, int argc, char **argv);
 
 static const struct ctl_command ctl_commands[] = {
 	{"migrate", cmd_migrate, "[--dry-run]", "apply pending schema migrations from ctl.schema_dir", 1},
@@ -90,6 +92,8 @@ static const struct ctl_command ctl_commands[] = {
 	 "a user's calendar feed: new secret token (the old one stops working), revoke it, print the feed", 1},
 	{"eval", cmd_eval, EVAL_USAGE,
 	 "replay labelled messages or CSV rows through the local model, learning as it goes, and score it", 0},
+	{"deadline", cmd_deadline, "list CONVERSATION | snooze CONVERSATION UNTIL",
+	 "a conversation's response deadlines and follow-ups; hold them back until a time", 1},
 	{"help", cmd_help, "", "show this help", 0},
 };
 #define N_COMMANDS (sizeof(ctl_commands) / sizeof(ctl_commands[0]))
@@ -470,6 +474,23 @@ static int cmd_eval(const struct ctl_context *ctx, int argc, char **argv)
 	(void)ctx;
 	int rc = eval_main(argc, argv, stdout, stderr);
 	return rc == EXIT_USAGE ? command_usage(argv[0]) : rc;
+}
+
+/* cmd_deadline - `deadline list CONVERSATION | snooze CONVERSATION UNTIL` */
+static int cmd_deadline(const struct ctl_context *ctx, int argc, char **argv)
+{
+	const char *sub = argc > 1 ? argv[1] : "";
+	int list = strcmp(sub, "list") == 0 && argc == 3, snooze = strcmp(sub, "snooze") == 0 && argc == 4;
+	if (!list && !snooze)
+		return command_usage(argv[0]);
+	PGconn *conn = ctl_connect(ctx);
+	if (conn == NULL)
+		return EXIT_RUNTIME;
+	const char *tz = ctx->conf->deadlines_timezone;
+	int rc = list ? deadlineadmin_list(conn, argv[2], tz, stdout, stderr)
+		      : deadlineadmin_snooze(conn, argv[2], argv[3], tz, stdout, stderr);
+	db_close(&conn);
+	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
 }
 
 /* cmd_help - the usage text on stdout */

@@ -16,7 +16,7 @@ CFLAGS=(-g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined -fno-s
 	-I"$ROOT/lib" $(pkg-config --cflags libconfig libsodium gmime-3.0 libxml-2.0))
 declare -A SOURCES=(
 	[record]="fuzz/fuzz-record.c lib/record.c lib/uuid.c"
-	[conf]="fuzz/fuzz-conf.c lib/conf.c lib/netaddr.c"
+	[conf]="fuzz/fuzz-conf.c lib/conf.c lib/netaddr.c lib/bizcal.c lib/deadpolicy.c"
 	[mimeparse]="fuzz/fuzz-mimeparse.c lib/mimeparse.c lib/mimeguard.c lib/htmltext.c lib/quote.c lib/utf8.c"
 )
 declare -A LIBS=(

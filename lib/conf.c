@@ -6,6 +6,8 @@
  * with file and line rather than a silently ignored setting.
  */
 #include "conf.h"
+#include "bizcal.h"
+#include "deadpolicy.h"
 #include "netaddr.h"
 
 #include <ctype.h>
@@ -19,7 +21,10 @@
 #endif
 
 enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_ENUM };
-enum key_check { CHECK_NONE, CHECK_CIDR, CHECK_ADDRESS, CHECK_DOMAIN };
+enum key_check {
+	CHECK_NONE, CHECK_CIDR, CHECK_ADDRESS, CHECK_DOMAIN,
+	CHECK_TZ, CHECK_STATE, CHECK_HOURS, CHECK_HOLIDAY, CHECK_POLICY, CHECK_CLASS
+};
 
 struct conf_key {
 	const char *path;
@@ -28,14 +33,17 @@ struct conf_key {
 	const char *def;	   /* strings, enums; for lists a comma-separated default */
 	long long idef, min, max;  /* ints */
 	const char *const *choices; /* enums */
-	enum key_check check;	   /* lists */
+	enum key_check check;	   /* lists, some strings */
 };
 
 static const char *const policy_names[] = {"full", "metadata", "none", NULL};
 static const char *const failure_names[] = {"tempfail", "reject", "accept", NULL};
+static const char *const class_names[] = {"customer", "supplier", "internal", "newsletter", "advertising",
+					  "unclassified", NULL};
 
 #define OFF(f) offsetof(struct mailroom_conf, f)
 #define STR(p, f, d) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE}
+#define STRC(p, f, d, c) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, c}
 #define INT(p, f, d, lo, hi) {p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE}
 #define LIST(p, f, d, c) {p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c}
 #define ENUM(p, f, d, n) {p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE}
@@ -74,6 +82,18 @@ static const struct conf_key conf_keys[] = {
     INT("worker.notify.timeout_ms", notify_timeout_ms, 10000, 500, 60000),
 
     STR("web.database", web_database, "dbname=mailroom user=mailroom_web"),
+
+    STRC("deadlines.timezone", deadlines_timezone, "Europe/Berlin", CHECK_TZ),
+    STRC("deadlines.state", deadlines_state, "", CHECK_STATE),
+    LIST("deadlines.hours", deadlines_hours, "mon-fri 08:00-17:00", CHECK_HOURS),
+    LIST("deadlines.holidays", deadlines_holidays, "", CHECK_HOLIDAY),
+    LIST("deadlines.policies", deadlines_policies,
+	 "urgent: level=urgent hours=4,vip: class=customer vip=yes hours=8,"
+	 "customer: class=customer hours=24,supplier: class=supplier hours=48", CHECK_POLICY),
+    INT("deadlines.warn_percent", deadlines_warn_percent, 75, 1, 99),
+    STR("deadlines.escalate_to", deadlines_escalate_to, ""),
+    INT("deadlines.followup_days", deadlines_followup_days, 3, 0, 60),
+    LIST("deadlines.followup_classes", deadlines_followup_classes, "customer", CHECK_CLASS),
 
     STR("ctl.database", ctl_database, "dbname=mailroom"),
     STR("ctl.schema_dir", ctl_schema_dir, MAILROOM_SCHEMADIR),
@@ -205,11 +225,47 @@ static int key_is_group(const char *path)
 	return 0;
 }
 
-/* check_item - validate one list item; NULL when fine, else why not */
+/* check_calendar - can a calendar take v as working hours or a company holiday? */
+static int check_calendar(enum key_check check, const char *v)
+{
+	char err[256];
+	struct bizcal *cal = bizcal_new("UTC", "", err, sizeof(err));
+	if (cal == NULL)
+		return -1;
+	int rc = check == CHECK_HOURS ? bizcal_set_hours(cal, v, err, sizeof(err))
+				      : bizcal_add_holiday(cal, v, err, sizeof(err));
+	bizcal_free(&cal);
+	return rc;
+}
+
+/* check_item - validate one list item or checked string; NULL when fine, else why not */
 static const char *check_item(enum key_check check, const char *v)
 {
 	struct netaddr_net net;
+	struct deadpolicy policy;
+	char err[256];
 	switch (check) {
+	case CHECK_TZ: {
+		struct bizcal *cal = bizcal_new(v, "", err, sizeof(err));
+		if (cal == NULL)
+			return "not a time zone of the tz database (e.g. Europe/Berlin)";
+		bizcal_free(&cal);
+		return NULL;
+	}
+	case CHECK_STATE:
+		return bizcal_state_valid(v) ? NULL : "not a federal state (BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH)";
+	case CHECK_HOURS:
+		return check_calendar(check, v) == 0 ? NULL : "not working hours (DAYS HH:MM-HH:MM or DAYS closed)";
+	case CHECK_HOLIDAY:
+		return check_calendar(check, v) == 0 ? NULL : "not a date (YYYY-MM-DD or MM-DD)";
+	case CHECK_POLICY:
+		return deadpolicy_parse(v, &policy, err, sizeof(err)) == 0
+			   ? NULL
+			   : "not a policy (NAME: [class=C] [level=L] [vip=yes|no] hours=N|minutes=N)";
+	case CHECK_CLASS:
+		return enum_index(class_names, v) >= 0
+			   ? NULL
+			   : "not a class (customer, supplier, internal, newsletter, advertising, unclassified)";
 	case CHECK_NONE:
 		return NULL;
 	case CHECK_CIDR:
@@ -242,6 +298,11 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
 	case KEY_STRING:
 		if (type != CONFIG_TYPE_STRING) {
 			snprintf(errbuf, errlen, "%s: %s must be a string", where, k->path);
+			return -1;
+		}
+		const char *bad = check_item(k->check, config_setting_get_string(s));
+		if (bad != NULL) {
+			snprintf(errbuf, errlen, "%s: %s \"%s\": %s", where, k->path, config_setting_get_string(s), bad);
 			return -1;
 		}
 		free(*FIELD(conf, k, char *));

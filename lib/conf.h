@@ -60,6 +60,17 @@ struct mailroom_conf {
 	/* web pages (mailroom.cgi) */
 	char *web_database;
 
+	/* deadlines: business calendar and response-deadline policies */
+	char *deadlines_timezone;
+	char *deadlines_state;
+	struct conf_list deadlines_hours;
+	struct conf_list deadlines_holidays;
+	struct conf_list deadlines_policies;
+	long long deadlines_warn_percent;
+	char *deadlines_escalate_to;
+	long long deadlines_followup_days;
+	struct conf_list deadlines_followup_classes;
+
 	/* mailroomctl */
 	char *ctl_database;
 	char *ctl_schema_dir;

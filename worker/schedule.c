@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "learning.h"
+#include "deadlines.h"
 #include "log.h"
 #include "reminders.h"
 
@@ -14,6 +15,7 @@ static const struct schedule_task tasks[] = {
     {"reminders", 5000, reminders_fire_due},
     {"notification mail", 5000, outbox_send_due},
     {"note outcomes", 30000, notes_classify_recent},
+    {"deadlines", 10000, deadlines_run},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 

@@ -76,6 +76,20 @@ int main(void)
 	    {"milter = { socket = [\"a\"]; };\n", "1: milter.socket must be a string"},
 	    {"milter = { commit = 5; };\n", "1: unknown setting 'milter.commit'"},
 	    {"gateway = {\n local_domains = [\"a\" ;\n};\n", "2: syntax error"},
+	    {"deadlines = { timezone = \"Europe/Nowhere\"; };\n",
+	     "1: deadlines.timezone \"Europe/Nowhere\": not a time zone of the tz database (e.g. Europe/Berlin)"},
+	    {"deadlines = { state = \"XY\"; };\n",
+	     "1: deadlines.state \"XY\": not a federal state (BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH)"},
+	    {"deadlines = { hours = [\"mon-fri 8-17\"]; };\n",
+	     "1: deadlines.hours[0] \"mon-fri 8-17\": not working hours (DAYS HH:MM-HH:MM or DAYS closed)"},
+	    {"deadlines = { holidays = [\"12-32\"]; };\n",
+	     "1: deadlines.holidays[0] \"12-32\": not a date (YYYY-MM-DD or MM-DD)"},
+	    {"deadlines = { policies = [\"vip: vip=yes\"]; };\n",
+	     "1: deadlines.policies[0] \"vip: vip=yes\": not a policy (NAME: [class=C] [level=L] [vip=yes|no]"
+	     " hours=N|minutes=N)"},
+	    {"deadlines = { followup_classes = [\"buyer\"]; };\n",
+	     "1: deadlines.followup_classes[0] \"buyer\": not a class (customer, supplier, internal, newsletter,"
+	     " advertising, unclassified)"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = load_text(bad[i].text, err, sizeof(err), path, sizeof(path));
