@@ -283,6 +283,10 @@ is "$GOT" 1 "the breach fires"
 two_passes
 is "$(fired "$conv" deadline.breach breach)|$(fired "$conv" deadline.warn warn)" "1|1|1|1" \
 	"the breach fired exactly once, the warning still once"
+is "$(sql_admin "SELECT string_agg(kind || ':' || n, ',' ORDER BY kind) FROM (
+                   SELECT kind, count(*) n FROM mailroom.notifications
+                    WHERE conversation_id = $conv AND kind LIKE 'deadline.%' GROUP BY kind) s")" \
+	"deadline.breach:1,deadline.followup:1,deadline.warn:1" "the team was notified once of each"
 escalate=$(wconf escalate_to | tr -d '"')
 is "$(sql_admin "SELECT coalesce(escalated_to, '') FROM mailroom.deadlines WHERE conversation_id = $conv
                    AND state = 'breached'")" "$escalate" "escalated to deadlines.escalate_to ('$escalate')"
@@ -312,6 +316,10 @@ is "$(sql_admin "SELECT count(*) FILTER (WHERE action = 'deadline.warn') || '|' 
                    FROM mailroom.audit WHERE object IN (SELECT 'conversation:' || id FROM mailroom.conversations
                                                          WHERE title LIKE '95-deadlines $tag %')")" "$n|$n" \
 	"and exactly $n warn and $n breach audit rows"
+is "$(sql_admin "SELECT count(*) FILTER (WHERE kind = 'deadline.warn') || '|' || count(*) FILTER (WHERE kind = 'deadline.breach')
+                   FROM mailroom.notifications WHERE conversation_id IN (SELECT id FROM mailroom.conversations
+                                                         WHERE title LIKE '95-deadlines $tag %')")" "$n|$n" \
+	"and exactly $n warn and $n breach notifications"
 diag "second worker: $(grep -c 'deadlines: .* \(warned\|breached\)' "$W2_LOG") passes with warnings or breaches;" \
 	"$(grep 'deadlines: .* \(warned\|breached\)' "$W2_LOG" | tail -n 4)"
 
