@@ -18,27 +18,48 @@
 #define MAILROOM_SCHEMADIR "/usr/local/share/mailroom/schema"
 #endif
 
-enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_ENUM };
+enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_ENUM, KEY_BOOL, KEY_REAL };
 enum key_check { CHECK_NONE, CHECK_CIDR, CHECK_ADDRESS, CHECK_DOMAIN };
 
 struct conf_key {
 	const char *path;
 	enum key_type type;
 	size_t offset;
-	const char *def;	   /* strings, enums; for lists a comma-separated default */
-	long long idef, min, max;  /* ints */
+	const char *def;            /* strings, enums; for lists a comma-separated default */
+	long long idef, min, max;   /* ints */
 	const char *const *choices; /* enums */
-	enum key_check check;	   /* lists */
+	enum key_check check;       /* lists */
+	double rdef, rmin, rmax;    /* reals */
 };
 
 static const char *const policy_names[] = {"full", "metadata", "none", NULL};
 static const char *const failure_names[] = {"tempfail", "reject", "accept", NULL};
 
 #define OFF(f) offsetof(struct mailroom_conf, f)
-#define STR(p, f, d) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE}
-#define INT(p, f, d, lo, hi) {p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE}
-#define LIST(p, f, d, c) {p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c}
-#define ENUM(p, f, d, n) {p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE}
+#define STR(p, f, d)                                                                                         \
+	{                                                                                                    \
+		p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE, 0, 0, 0                                 \
+	}
+#define INT(p, f, d, lo, hi)                                                                                 \
+	{                                                                                                    \
+		p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE, 0, 0, 0                               \
+	}
+#define LIST(p, f, d, c)                                                                                     \
+	{                                                                                                    \
+		p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c, 0, 0, 0                                            \
+	}
+#define ENUM(p, f, d, n)                                                                                     \
+	{                                                                                                    \
+		p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE, 0, 0, 0                                      \
+	}
+#define BOOL(p, f, d)                                                                                        \
+	{                                                                                                    \
+		p, KEY_BOOL, OFF(f), NULL, d, 0, 1, NULL, CHECK_NONE, 0, 0, 0                                \
+	}
+#define REAL(p, f, d, lo, hi)                                                                                \
+	{                                                                                                    \
+		p, KEY_REAL, OFF(f), NULL, 0, 0, 0, NULL, CHECK_NONE, d, lo, hi                              \
+	}
 
 static const struct conf_key conf_keys[] = {
     LIST("gateway.local_domains", local_domains, "", CHECK_DOMAIN),
@@ -69,13 +90,28 @@ static const struct conf_key conf_keys[] = {
     INT("worker.poll_ms", worker_poll_ms, 5000, 100, 600000),
     INT("worker.max_attempts", worker_max_attempts, 5, 1, 100),
     INT("worker.thread_window_days", worker_thread_window_days, 30, 1, 3650),
+    BOOL("worker.llm.enabled", llm_enabled, 0),
+    STR("worker.llm.base_url", llm_base_url, "http://127.0.0.1:8080/v1"),
+    STR("worker.llm.model", llm_model, "default"),
+    STR("worker.llm.api_key_file", llm_api_key_file, ""),
+    BOOL("worker.llm.json_mode", llm_json_mode, 1),
+    INT("worker.llm.connect_timeout_ms", llm_connect_timeout_ms, 5000, 100, 600000),
+    INT("worker.llm.timeout_ms", llm_timeout_ms, 60000, 100, 3600000),
+    INT("worker.llm.concurrency", llm_concurrency, 8, 1, 256),
+    INT("worker.llm.daily_budget", llm_daily_budget, 1000, 0, 100000000),
+    REAL("worker.llm.ask_below_confidence", llm_ask_below_confidence, 0.6, 0.0, 1.0),
+    INT("worker.llm.max_chars", llm_max_chars, 2000, 100, 100000),
+    INT("worker.llm.max_tokens", llm_max_tokens, 200, 16, 4096),
+    INT("worker.llm.max_attempts", llm_max_attempts, 5, 1, 100),
+    INT("worker.llm.breaker_failures", llm_breaker_failures, 5, 1, 1000),
+    INT("worker.llm.breaker_cooldown_s", llm_breaker_cooldown_s, 60, 1, 86400),
 
     STR("ctl.database", ctl_database, "dbname=mailroom"),
     STR("ctl.schema_dir", ctl_schema_dir, MAILROOM_SCHEMADIR),
 };
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
-#define FIELD(conf, key, type) ((type *)(void *)((char *)(conf) + (key)->offset))
+#define FIELD(conf, key, type)  ((type *)(void *)((char *)(conf) + (key)->offset))
 #define CFIELD(conf, key, type) ((type const *)(const void *)((const char *)(conf) + (key)->offset))
 
 /* xstrdup - copy a string or die: configuration is tiny, no recovery path */
@@ -138,6 +174,12 @@ struct mailroom_conf *conf_defaults(void)
 			break;
 		case KEY_INT:
 			*FIELD(conf, k, long long) = k->idef;
+			break;
+		case KEY_BOOL:
+			*FIELD(conf, k, int) = (int)k->idef;
+			break;
+		case KEY_REAL:
+			*FIELD(conf, k, double) = k->rdef;
 			break;
 		case KEY_LIST:
 			list_set_default(FIELD(conf, k, struct conf_list), k->def);
@@ -208,15 +250,17 @@ static const char *check_item(enum key_check check, const char *v)
 	case CHECK_NONE:
 		return NULL;
 	case CHECK_CIDR:
-		return netaddr_parse_net(v, &net) == 0 ? NULL : "not an address or network (a.b.c.d/len, ::1/128)";
+		return netaddr_parse_net(v, &net) == 0 ? NULL
+		                                       : "not an address or network (a.b.c.d/len, ::1/128)";
 	case CHECK_ADDRESS: {
 		const char *at = strchr(v, '@');
 		return at != NULL && at != v && at[1] != '\0' && strchr(at + 1, '@') == NULL
-			   ? NULL
-			   : "not a mail address (local@domain)";
+		           ? NULL
+		           : "not a mail address (local@domain)";
 	}
 	case CHECK_DOMAIN:
-		return v[0] != '\0' && strchr(v, '@') == NULL && strchr(v, ' ') == NULL ? NULL : "not a domain name";
+		return v[0] != '\0' && strchr(v, '@') == NULL && strchr(v, ' ') == NULL ? NULL
+		                                                                        : "not a domain name";
 	}
 	return NULL;
 }
@@ -229,8 +273,8 @@ static void lowercase(char *s)
 }
 
 /* apply_setting - store one leaf setting; 0, or -1 with errbuf filled */
-static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
-			 const config_setting_t *s, const char *where, char *errbuf, size_t errlen)
+static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k, const config_setting_t *s,
+                         const char *where, char *errbuf, size_t errlen)
 {
 	int type = config_setting_type(s);
 	switch (k->type) {
@@ -249,20 +293,44 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
 		}
 		long long v = config_setting_get_int64(s);
 		if (v < k->min || v > k->max) {
-			snprintf(errbuf, errlen, "%s: %s = %lld is out of range [%lld, %lld]", where,
-				 k->path, v, k->min, k->max);
+			snprintf(errbuf, errlen, "%s: %s = %lld is out of range [%lld, %lld]", where, k->path,
+			         v, k->min, k->max);
 			return -1;
 		}
 		*FIELD(conf, k, long long) = v;
 		return 0;
 	}
+	case KEY_BOOL:
+		if (type != CONFIG_TYPE_BOOL) {
+			snprintf(errbuf, errlen, "%s: %s must be true or false", where, k->path);
+			return -1;
+		}
+		*FIELD(conf, k, int) = config_setting_get_bool(s) ? 1 : 0;
+		return 0;
+	case KEY_REAL: {
+		if (type != CONFIG_TYPE_FLOAT && type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			snprintf(errbuf, errlen, "%s: %s must be a number", where, k->path);
+			return -1;
+		}
+		double v = type == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
+		                                     : (double)config_setting_get_int64(s);
+		if (!(v >= k->rmin && v <= k->rmax)) {
+			snprintf(errbuf, errlen, "%s: %s = %g is out of range [%g, %g]", where, k->path, v,
+			         k->rmin, k->rmax);
+			return -1;
+		}
+		*FIELD(conf, k, double) = v;
+		return 0;
+	}
 	case KEY_ENUM: {
-		int idx = type == CONFIG_TYPE_STRING ? enum_index(k->choices, config_setting_get_string(s)) : -1;
+		int idx =
+		    type == CONFIG_TYPE_STRING ? enum_index(k->choices, config_setting_get_string(s)) : -1;
 		if (idx < 0) {
 			char choices[256] = "";
 			for (int i = 0; k->choices[i] != NULL; i++) {
 				size_t used = strlen(choices);
-				snprintf(choices + used, sizeof(choices) - used, "%s%s", i ? ", " : "", k->choices[i]);
+				snprintf(choices + used, sizeof(choices) - used, "%s%s", i ? ", " : "",
+				         k->choices[i]);
 			}
 			snprintf(errbuf, errlen, "%s: %s must be one of: %s", where, k->path, choices);
 			return -1;
@@ -272,7 +340,8 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
 	}
 	case KEY_LIST: {
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-			snprintf(errbuf, errlen, "%s: %s must be a list of strings [\"a\", \"b\"]", where, k->path);
+			snprintf(errbuf, errlen, "%s: %s must be a list of strings [\"a\", \"b\"]", where,
+			         k->path);
 			return -1;
 		}
 		struct conf_list *l = FIELD(conf, k, struct conf_list);
@@ -301,8 +370,8 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
 }
 
 /* walk - visit every setting below group and apply it */
-static int walk(struct mailroom_conf *conf, const config_setting_t *group, const char *file,
-		char *errbuf, size_t errlen)
+static int walk(struct mailroom_conf *conf, const config_setting_t *group, const char *file, char *errbuf,
+                size_t errlen)
 {
 	int n = config_setting_length(group);
 	for (int i = 0; i < n; i++) {
@@ -337,7 +406,7 @@ struct mailroom_conf *conf_load(const char *path, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "%s: cannot read the file", path);
 		else
 			snprintf(errbuf, errlen, "%s:%d: %s", efile ? efile : path, config_error_line(&cfg),
-				 config_error_text(&cfg));
+			         config_error_text(&cfg));
 		config_destroy(&cfg);
 		return NULL;
 	}
@@ -401,6 +470,12 @@ void conf_print(const struct mailroom_conf *conf, FILE *out)
 			break;
 		case KEY_ENUM:
 			print_string(out, k->choices[*CFIELD(conf, k, int)]);
+			break;
+		case KEY_BOOL:
+			fputs(*CFIELD(conf, k, int) ? "true" : "false", out);
+			break;
+		case KEY_REAL:
+			fprintf(out, "%.6g", *CFIELD(conf, k, double));
 			break;
 		case KEY_LIST: {
 			const struct conf_list *l = CFIELD(conf, k, struct conf_list);

@@ -3,12 +3,13 @@
 
 #include <stddef.h>
 
+#include "llm.h"
 #include "log.h"
 
 /* The tasks, in the order they run when several are due together. Add a
  * task here: its module supplies the function. */
 static const struct schedule_task tasks[] = {
-    {NULL, 0, NULL},
+    {"llm enqueue", 2000, llm_enqueue},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 

@@ -7,8 +7,8 @@
  * notifications are only a hint, the poll finds work they missed (after a
  * reconnect, or jobs enqueued while no worker listened).
  */
+#include <curl/curl.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "db.h"
 #include "jobs.h"
+#include "llm.h"
 #include "log.h"
 #include "pipeline.h"
 #include "schedule.h"
@@ -44,11 +45,11 @@ static void on_reload(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mailroom-worker [-c config] [-f] [-n] [-d] [-1]\n"
-			"  -c FILE  configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
-			"  -f       log to stderr as well as syslog\n"
-			"  -n       print the effective configuration and exit\n"
-			"  -d       debug logging\n"
-			"  -1       process what is queued, then exit (0 when every job succeeded)\n");
+	                "  -c FILE  configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
+	                "  -f       log to stderr as well as syslog\n"
+	                "  -n       print the effective configuration and exit\n"
+	                "  -d       debug logging\n"
+	                "  -1       process what is queued, then exit (0 when every job succeeded)\n");
 	exit(2);
 }
 
@@ -74,12 +75,11 @@ static PGconn *connect_and_listen(const struct mailroom_conf *conf, char *err, s
 	return conn;
 }
 
-/* wait_for_work - sleep until a notification, a signal or ms pass */
-static void wait_for_work(PGconn *conn, long ms)
+/* wait_for_work - sleep until a notification, an LLM answer, a signal or ms pass */
+static void wait_for_work(PGconn *conn, struct llm *llm, long ms)
 {
-	struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-	if (pfd.fd >= 0 && poll(&pfd, 1, (int)ms) > 0)
-		PQconsumeInput(conn);
+	llm_wait(llm, PQsocket(conn), ms);
+	PQconsumeInput(conn);
 	PGnotify *n;
 	while ((n = PQnotifies(conn)) != NULL)
 		PQfreemem(n);
@@ -87,7 +87,7 @@ static void wait_for_work(PGconn *conn, long ms)
 
 /* run_batch - claim, process and commit one batch; jobs processed, or -1 on a database error */
 static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_conf *conf, const char *name,
-		     int *failed)
+                     int *failed)
 {
 	char err[1024];
 	int max = (int)conf->worker_batch;
@@ -106,10 +106,11 @@ static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_co
 		char failure[512] = "";
 		if (jobs[i].attempts > conf->worker_max_attempts) {
 			snprintf(failure, sizeof(failure),
-				 "gave up: a worker stopped %d times while processing this message",
-				 jobs[i].attempts - 1);
+			         "gave up: a worker stopped %d times while processing this message",
+			         jobs[i].attempts - 1);
 			log_warnx("message %s: %s", jobs[i].id, failure);
-		} else if (pipeline_process(pl, conn, jobs[i].id, failure, sizeof(failure), err, sizeof(err)) < 0) {
+		} else if (pipeline_process(pl, conn, jobs[i].id, failure, sizeof(failure), err,
+		                            sizeof(err)) < 0) {
 			log_warnx("message %s: %s", jobs[i].id, err);
 			rc = -1;
 			break;
@@ -182,6 +183,13 @@ int main(int argc, char **argv)
 	struct pipeline *pl = pipeline_new(conf);
 	if (pl == NULL)
 		log_fatalx("out of memory");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		log_fatalx("libcurl would not start");
+	struct llm *llm = llm_new(name);
+	if (llm == NULL)
+		log_fatalx("out of memory");
+	if (llm_set_conf(llm, conf, err, sizeof(err)) < 0)
+		log_warnx("llm: %s; asking no LLM", err);
 	log_info("started as %s", name);
 
 	PGconn *conn = NULL;
@@ -195,6 +203,9 @@ int main(int argc, char **argv)
 				log_warnx("reload: %s; keeping the running configuration", err);
 			} else {
 				pipeline_set_conf(pl, fresh);
+				llm_release(llm, conn);
+				if (llm_set_conf(llm, fresh, err, sizeof(err)) < 0)
+					log_warnx("llm: %s; asking no LLM", err);
 				conf_free(&conf);
 				conf = fresh;
 				db_close(&conn); /* reconnect with the new settings */
@@ -221,8 +232,10 @@ int main(int argc, char **argv)
 		else
 			n = run_batch(conn, pl, conf, name, &failed);
 		if (n < 0) {
-			if (PQstatus(conn) != CONNECTION_OK)
+			if (PQstatus(conn) != CONNECTION_OK) {
+				llm_release(llm, NULL);
 				db_close(&conn);
+			}
 			if (once) {
 				status = 1;
 				break;
@@ -232,14 +245,22 @@ int main(int argc, char **argv)
 		} else {
 			/* Between batches, also when busy: due tasks never wait for an empty queue. */
 			long due = schedule_run_due(conn, conf);
+			long llm_due = llm_tick(llm, conn);
+			if (llm_due < due)
+				due = llm_due;
 			if (n == 0) {
 				if (once)
 					break;
-				wait_for_work(conn, due < (long)conf->worker_poll_ms ? due : (long)conf->worker_poll_ms);
+				wait_for_work(conn, llm,
+				              due < (long)conf->worker_poll_ms ? due
+				                                               : (long)conf->worker_poll_ms);
 			}
 		}
 	}
 	log_info("stopping");
+	llm_release(llm, conn);
+	llm_free(&llm);
+	curl_global_cleanup();
 	db_close(&conn);
 	pipeline_free(&pl);
 	conf_free(&conf);
