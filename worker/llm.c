@@ -104,6 +104,8 @@ int llm_set_conf(struct llm *l, const struct mailroom_conf *conf, char *err, siz
 {
 	l->conf = conf;
 	l->usable = 0;
+	l->failures_in_row = 0; /* a new configuration closes the breaker */
+	l->breaker_until = 0;
 	free(l->url);
 	free_secret(l->auth);
 	l->url = l->auth = NULL;
