@@ -153,7 +153,7 @@ Am 01.02.24 um 10:00 schrieb Hans:
 ok "a normal message was recorded and parsed" test -n "$id"
 wait_state "$id" done
 is "$(req "$id" "state || '|' || applied_level || '|' || (answer->>'level') || '|' || from_cache")" \
-	"done|high|high|f" "normal answer: normal -> high (the suggestion), not from the cache"
+	"done|high|high|false" "normal answer: normal -> high (the suggestion), not from the cache"
 is "$(sql_admin "SELECT priority_level FROM mailroom.message_meta WHERE message_id = '$id'")" high \
 	"the message's level moved"
 like "$(sql_admin "SELECT priority_reasons::text FROM mailroom.message_meta WHERE message_id = '$id'")" \
