@@ -25,41 +25,23 @@ struct conf_key {
 	const char *path;
 	enum key_type type;
 	size_t offset;
-	const char *def;            /* strings, enums; for lists a comma-separated default */
-	long long idef, min, max;   /* ints */
+	const char *def;	   /* strings, enums; for lists a comma-separated default */
+	long long idef, min, max;  /* ints */
 	const char *const *choices; /* enums */
-	enum key_check check;       /* lists */
-	double rdef, rmin, rmax;    /* reals */
+	enum key_check check;	   /* lists */
+	double rdef, rmin, rmax;   /* reals */
 };
 
 static const char *const policy_names[] = {"full", "metadata", "none", NULL};
 static const char *const failure_names[] = {"tempfail", "reject", "accept", NULL};
 
 #define OFF(f) offsetof(struct mailroom_conf, f)
-#define STR(p, f, d)                                                                                         \
-	{                                                                                                    \
-		p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE, 0, 0, 0                                 \
-	}
-#define INT(p, f, d, lo, hi)                                                                                 \
-	{                                                                                                    \
-		p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE, 0, 0, 0                               \
-	}
-#define LIST(p, f, d, c)                                                                                     \
-	{                                                                                                    \
-		p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c, 0, 0, 0                                            \
-	}
-#define ENUM(p, f, d, n)                                                                                     \
-	{                                                                                                    \
-		p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE, 0, 0, 0                                      \
-	}
-#define BOOL(p, f, d)                                                                                        \
-	{                                                                                                    \
-		p, KEY_BOOL, OFF(f), NULL, d, 0, 1, NULL, CHECK_NONE, 0, 0, 0                                \
-	}
-#define REAL(p, f, d, lo, hi)                                                                                \
-	{                                                                                                    \
-		p, KEY_REAL, OFF(f), NULL, 0, 0, 0, NULL, CHECK_NONE, d, lo, hi                              \
-	}
+#define STR(p, f, d) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE, 0, 0, 0}
+#define INT(p, f, d, lo, hi) {p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE, 0, 0, 0}
+#define LIST(p, f, d, c) {p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c, 0, 0, 0}
+#define ENUM(p, f, d, n) {p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE, 0, 0, 0}
+#define BOOL(p, f, d) {p, KEY_BOOL, OFF(f), NULL, d, 0, 1, NULL, CHECK_NONE, 0, 0, 0}
+#define REAL(p, f, d, lo, hi) {p, KEY_REAL, OFF(f), NULL, 0, 0, 0, NULL, CHECK_NONE, d, lo, hi}
 
 static const struct conf_key conf_keys[] = {
     LIST("gateway.local_domains", local_domains, "", CHECK_DOMAIN),
@@ -111,7 +93,7 @@ static const struct conf_key conf_keys[] = {
 };
 #define N_KEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
-#define FIELD(conf, key, type)  ((type *)(void *)((char *)(conf) + (key)->offset))
+#define FIELD(conf, key, type) ((type *)(void *)((char *)(conf) + (key)->offset))
 #define CFIELD(conf, key, type) ((type const *)(const void *)((const char *)(conf) + (key)->offset))
 
 /* xstrdup - copy a string or die: configuration is tiny, no recovery path */
@@ -250,17 +232,15 @@ static const char *check_item(enum key_check check, const char *v)
 	case CHECK_NONE:
 		return NULL;
 	case CHECK_CIDR:
-		return netaddr_parse_net(v, &net) == 0 ? NULL
-		                                       : "not an address or network (a.b.c.d/len, ::1/128)";
+		return netaddr_parse_net(v, &net) == 0 ? NULL : "not an address or network (a.b.c.d/len, ::1/128)";
 	case CHECK_ADDRESS: {
 		const char *at = strchr(v, '@');
 		return at != NULL && at != v && at[1] != '\0' && strchr(at + 1, '@') == NULL
-		           ? NULL
-		           : "not a mail address (local@domain)";
+			   ? NULL
+			   : "not a mail address (local@domain)";
 	}
 	case CHECK_DOMAIN:
-		return v[0] != '\0' && strchr(v, '@') == NULL && strchr(v, ' ') == NULL ? NULL
-		                                                                        : "not a domain name";
+		return v[0] != '\0' && strchr(v, '@') == NULL && strchr(v, ' ') == NULL ? NULL : "not a domain name";
 	}
 	return NULL;
 }
@@ -273,8 +253,8 @@ static void lowercase(char *s)
 }
 
 /* apply_setting - store one leaf setting; 0, or -1 with errbuf filled */
-static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k, const config_setting_t *s,
-                         const char *where, char *errbuf, size_t errlen)
+static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
+			 const config_setting_t *s, const char *where, char *errbuf, size_t errlen)
 {
 	int type = config_setting_type(s);
 	switch (k->type) {
@@ -293,8 +273,8 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k, c
 		}
 		long long v = config_setting_get_int64(s);
 		if (v < k->min || v > k->max) {
-			snprintf(errbuf, errlen, "%s: %s = %lld is out of range [%lld, %lld]", where, k->path,
-			         v, k->min, k->max);
+			snprintf(errbuf, errlen, "%s: %s = %lld is out of range [%lld, %lld]", where,
+				 k->path, v, k->min, k->max);
 			return -1;
 		}
 		*FIELD(conf, k, long long) = v;
@@ -313,24 +293,22 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k, c
 			return -1;
 		}
 		double v = type == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
-		                                     : (double)config_setting_get_int64(s);
+						     : (double)config_setting_get_int64(s);
 		if (!(v >= k->rmin && v <= k->rmax)) {
 			snprintf(errbuf, errlen, "%s: %s = %g is out of range [%g, %g]", where, k->path, v,
-			         k->rmin, k->rmax);
+				 k->rmin, k->rmax);
 			return -1;
 		}
 		*FIELD(conf, k, double) = v;
 		return 0;
 	}
 	case KEY_ENUM: {
-		int idx =
-		    type == CONFIG_TYPE_STRING ? enum_index(k->choices, config_setting_get_string(s)) : -1;
+		int idx = type == CONFIG_TYPE_STRING ? enum_index(k->choices, config_setting_get_string(s)) : -1;
 		if (idx < 0) {
 			char choices[256] = "";
 			for (int i = 0; k->choices[i] != NULL; i++) {
 				size_t used = strlen(choices);
-				snprintf(choices + used, sizeof(choices) - used, "%s%s", i ? ", " : "",
-				         k->choices[i]);
+				snprintf(choices + used, sizeof(choices) - used, "%s%s", i ? ", " : "", k->choices[i]);
 			}
 			snprintf(errbuf, errlen, "%s: %s must be one of: %s", where, k->path, choices);
 			return -1;
@@ -340,8 +318,7 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k, c
 	}
 	case KEY_LIST: {
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST) {
-			snprintf(errbuf, errlen, "%s: %s must be a list of strings [\"a\", \"b\"]", where,
-			         k->path);
+			snprintf(errbuf, errlen, "%s: %s must be a list of strings [\"a\", \"b\"]", where, k->path);
 			return -1;
 		}
 		struct conf_list *l = FIELD(conf, k, struct conf_list);
@@ -370,8 +347,8 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k, c
 }
 
 /* walk - visit every setting below group and apply it */
-static int walk(struct mailroom_conf *conf, const config_setting_t *group, const char *file, char *errbuf,
-                size_t errlen)
+static int walk(struct mailroom_conf *conf, const config_setting_t *group, const char *file,
+		char *errbuf, size_t errlen)
 {
 	int n = config_setting_length(group);
 	for (int i = 0; i < n; i++) {
@@ -406,7 +383,7 @@ struct mailroom_conf *conf_load(const char *path, char *errbuf, size_t errlen)
 			snprintf(errbuf, errlen, "%s: cannot read the file", path);
 		else
 			snprintf(errbuf, errlen, "%s:%d: %s", efile ? efile : path, config_error_line(&cfg),
-			         config_error_text(&cfg));
+				 config_error_text(&cfg));
 		config_destroy(&cfg);
 		return NULL;
 	}

@@ -568,6 +568,13 @@ static void unlink_call(struct llm *l, struct llm_call *c)
 	l->in_flight--;
 }
 
+void llm_pump(struct llm *l)
+{
+	int running = 0;
+	if (l->in_flight > 0)
+		curl_multi_perform(l->multi, &running);
+}
+
 long llm_tick(struct llm *l, PGconn *conn)
 {
 	int running = 0;

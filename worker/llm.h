@@ -30,6 +30,10 @@ int llm_set_conf(struct llm *l, const struct mailroom_conf *conf, char *err, siz
  * milliseconds after which it wants to run again. */
 long llm_tick(struct llm *l, PGconn *conn);
 
+/* llm_pump - move transfers on without touching the database (between the
+ * messages of a batch, while the connection is inside a transaction) */
+void llm_pump(struct llm *l);
+
 /* llm_wait - sleep until curl's sockets, the database socket pgfd (-1: none)
  * or a signal wake us, at most ms */
 void llm_wait(struct llm *l, int pgfd, long ms);

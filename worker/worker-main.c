@@ -45,11 +45,11 @@ static void on_reload(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mailroom-worker [-c config] [-f] [-n] [-d] [-1]\n"
-	                "  -c FILE  configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
-	                "  -f       log to stderr as well as syslog\n"
-	                "  -n       print the effective configuration and exit\n"
-	                "  -d       debug logging\n"
-	                "  -1       process what is queued, then exit (0 when every job succeeded)\n");
+			"  -c FILE  configuration file (default " MAILROOM_SYSCONFDIR "/mailroom.conf)\n"
+			"  -f       log to stderr as well as syslog\n"
+			"  -n       print the effective configuration and exit\n"
+			"  -d       debug logging\n"
+			"  -1       process what is queued, then exit (0 when every job succeeded)\n");
 	exit(2);
 }
 
@@ -75,7 +75,8 @@ static PGconn *connect_and_listen(const struct mailroom_conf *conf, char *err, s
 	return conn;
 }
 
-/* wait_for_work - sleep until a notification, an LLM answer, a signal or ms pass */
+/* wait_for_work - sleep until a notification, an LLM answer, a signal or ms
+ * pass: curl_multi_poll() watches curl's sockets and the database's */
 static void wait_for_work(PGconn *conn, struct llm *llm, long ms)
 {
 	llm_wait(llm, PQsocket(conn), ms);
@@ -86,8 +87,8 @@ static void wait_for_work(PGconn *conn, struct llm *llm, long ms)
 }
 
 /* run_batch - claim, process and commit one batch; jobs processed, or -1 on a database error */
-static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_conf *conf, const char *name,
-                     int *failed)
+static int run_batch(PGconn *conn, struct pipeline *pl, struct llm *llm, const struct mailroom_conf *conf,
+		     const char *name, int *failed)
 {
 	char err[1024];
 	int max = (int)conf->worker_batch;
@@ -106,17 +107,17 @@ static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_co
 		char failure[512] = "";
 		if (jobs[i].attempts > conf->worker_max_attempts) {
 			snprintf(failure, sizeof(failure),
-			         "gave up: a worker stopped %d times while processing this message",
-			         jobs[i].attempts - 1);
+				 "gave up: a worker stopped %d times while processing this message",
+				 jobs[i].attempts - 1);
 			log_warnx("message %s: %s", jobs[i].id, failure);
-		} else if (pipeline_process(pl, conn, jobs[i].id, failure, sizeof(failure), err,
-		                            sizeof(err)) < 0) {
+		} else if (pipeline_process(pl, conn, jobs[i].id, failure, sizeof(failure), err, sizeof(err)) < 0) {
 			log_warnx("message %s: %s", jobs[i].id, err);
 			rc = -1;
 			break;
 		}
 		if (failure[0] != '\0')
 			(*failed)++;
+		llm_pump(llm); /* LLM transfers progress during a batch; answers wait for llm_tick() */
 		if (jobs_finish(conn, jobs[i].id, failure[0] ? failure : NULL, err, sizeof(err)) < 0) {
 			log_warnx("finishing job %s: %s", jobs[i].id, err);
 			rc = -1;
@@ -230,7 +231,7 @@ int main(int argc, char **argv)
 		if (pipeline_refresh(pl, conn, err, sizeof(err)) < 0)
 			log_warnx("address book and rules: %s", err);
 		else
-			n = run_batch(conn, pl, conf, name, &failed);
+			n = run_batch(conn, pl, llm, conf, name, &failed);
 		if (n < 0) {
 			if (PQstatus(conn) != CONNECTION_OK) {
 				llm_release(llm, NULL);
@@ -251,9 +252,7 @@ int main(int argc, char **argv)
 			if (n == 0) {
 				if (once)
 					break;
-				wait_for_work(conn, llm,
-				              due < (long)conf->worker_poll_ms ? due
-				                                               : (long)conf->worker_poll_ms);
+				wait_for_work(conn, llm, due < (long)conf->worker_poll_ms ? due : (long)conf->worker_poll_ms);
 			}
 		}
 	}
