@@ -240,14 +240,39 @@ static void note_outcome(struct llm *l, int failed)
 	}
 }
 
-/* apply_answer - in one transaction: the message's level (one step at most),
+/* tx_begin - the LLM's bookkeeping runs in one transaction per tick. It
+ * commits without waiting for the WAL flush: a crash may lose the last
+ * outcomes, and the rows then go back to pending and are asked again. */
+static int tx_begin(PGconn *conn)
+{
+	char err[512];
+	if (db_command(conn, "BEGIN", 0, NULL, err, sizeof(err)) < 0 ||
+	    db_command(conn, "SET LOCAL synchronous_commit = off", 0, NULL, err, sizeof(err)) < 0) {
+		log_warnx("llm: %s", err);
+		db_command(conn, "ROLLBACK", 0, NULL, err, sizeof(err));
+		return -1;
+	}
+	return 0;
+}
+
+/* tx_commit - end the tick's transaction */
+static void tx_commit(PGconn *conn)
+{
+	char err[512];
+	if (db_command(conn, "COMMIT", 0, NULL, err, sizeof(err)) < 0) {
+		log_warnx("llm: commit: %s", err);
+		db_command(conn, "ROLLBACK", 0, NULL, err, sizeof(err));
+	}
+}
+
+/* apply_answer - inside a savepoint of the tick's transaction: the message's level (one step at most),
  * its reason, the conversation's level, the audit row, the request row and
  * the cache; 0 or -1 with err (rolled back) */
 static int apply_answer(PGconn *conn, const char *id, const char *hash, const char *model, const char *answer,
                         const struct llmproto_answer *a, int from_cache, long http_status, char *err,
                         size_t errlen)
 {
-	if (db_command(conn, "BEGIN", 0, NULL, err, errlen) < 0)
+	if (db_command(conn, "SAVEPOINT llm_apply", 0, NULL, err, errlen) < 0)
 		return -1;
 	const char *p1[] = {id};
 	PGresult *r = db_query(conn,
@@ -308,14 +333,14 @@ static int apply_answer(PGconn *conn, const char *id, const char *hash, const ch
 	        "INSERT INTO mailroom.llm_cache (content_hash, model, answer) VALUES ($1, $2, $3::jsonb) "
 	        "ON CONFLICT (content_hash) DO NOTHING",
 	        3, pcache, err, errlen) < 0 ||
-	    db_command(conn, "COMMIT", 0, NULL, err, errlen) < 0)
+	    db_command(conn, "RELEASE SAVEPOINT llm_apply", 0, NULL, err, errlen) < 0)
 		goto fail;
 	log_info("llm: message %s: %s -> %s (suggested %s)%s", id, current, applied, a->level,
 	         from_cache ? " from the cache" : "");
 	return 0;
 fail:;
 	char rb[256];
-	db_command(conn, "ROLLBACK", 0, NULL, rb, sizeof(rb));
+	db_command(conn, "ROLLBACK TO SAVEPOINT llm_apply", 0, NULL, rb, sizeof(rb));
 	return -1;
 }
 
@@ -527,10 +552,13 @@ static void claim_and_start(struct llm *l, PGconn *conn)
 	if (free_slots <= 0 || l->breaker_until > time(NULL))
 		return;
 	char err[1024], lim[32];
+	if (tx_begin(conn) < 0)
+		return;
 	int left = budget_left(conn, conf->llm_daily_budget, err, sizeof(err));
 	if (left <= 0) {
 		if (left < 0)
 			log_warnx("llm: %s", err);
+		tx_commit(conn);
 		return; /* the rows wait; a cached answer also waits for the next day: acceptable */
 	}
 	snprintf(lim, sizeof(lim), "%ld", free_slots);
@@ -548,12 +576,14 @@ static void claim_and_start(struct llm *l, PGconn *conn)
 	    2, p, err, sizeof(err));
 	if (r == NULL) {
 		log_warnx("llm: claiming requests: %s", err);
+		tx_commit(conn);
 		return;
 	}
 	for (int i = 0; i < PQntuples(r); i++)
 		start_one(l, conn, PQgetvalue(r, i, 0), (int)strtol(PQgetvalue(r, i, 1), NULL, 10),
 		          PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
 	PQclear(r);
+	tx_commit(conn);
 }
 
 /* unlink_call - take c off the list and the multi handle */
@@ -581,10 +611,12 @@ long llm_tick(struct llm *l, PGconn *conn)
 	if (l->in_flight > 0)
 		curl_multi_perform(l->multi, &running);
 	CURLMsg *msg;
-	int left;
+	int left, in_tx = 0;
 	while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		if (!in_tx)
+			in_tx = tx_begin(conn) == 0;
 		struct llm_call *c = NULL;
 		CURLcode code = msg->data.result;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
@@ -592,6 +624,8 @@ long llm_tick(struct llm *l, PGconn *conn)
 		call_finish(l, conn, c, code);
 		call_free(c);
 	}
+	if (in_tx)
+		tx_commit(conn);
 	if (l->usable) {
 		claim_and_start(l, conn);
 		if (l->in_flight > 0)
