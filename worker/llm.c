@@ -48,6 +48,7 @@ struct llm {
 	struct llm_call *calls;
 	long failures_in_row;
 	time_t breaker_until;
+	struct timespec idle_until; /* the last claim found nothing: not again before this */
 	char name[300];
 };
 
@@ -544,12 +545,26 @@ static void start_one(struct llm *l, PGconn *conn, const char *id, int attempts,
 	}
 }
 
+/* idle_half_second - nothing to claim: look again in half a second, not on every wake-up */
+static void idle_half_second(struct llm *l, const struct timespec *now)
+{
+	l->idle_until = *now;
+	l->idle_until.tv_nsec += 500000000L;
+	if (l->idle_until.tv_nsec >= 1000000000L) {
+		l->idle_until.tv_sec++;
+		l->idle_until.tv_nsec -= 1000000000L;
+	}
+}
+
 /* claim_and_start - take due pending rows up to the free concurrency */
 static void claim_and_start(struct llm *l, PGconn *conn)
 {
 	const struct mailroom_conf *conf = l->conf;
 	long free_slots = (long)conf->llm_concurrency - l->in_flight;
-	if (free_slots <= 0 || l->breaker_until > time(NULL))
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (free_slots <= 0 || l->breaker_until > time(NULL) || now.tv_sec < l->idle_until.tv_sec ||
+	    (now.tv_sec == l->idle_until.tv_sec && now.tv_nsec < l->idle_until.tv_nsec))
 		return;
 	char err[1024], lim[32];
 	if (tx_begin(conn) < 0)
@@ -558,6 +573,7 @@ static void claim_and_start(struct llm *l, PGconn *conn)
 	if (left <= 0) {
 		if (left < 0)
 			log_warnx("llm: %s", err);
+		idle_half_second(l, &now);
 		tx_commit(conn);
 		return; /* the rows wait; a cached answer also waits for the next day: acceptable */
 	}
@@ -579,6 +595,8 @@ static void claim_and_start(struct llm *l, PGconn *conn)
 		tx_commit(conn);
 		return;
 	}
+	if (PQntuples(r) == 0)
+		idle_half_second(l, &now);
 	for (int i = 0; i < PQntuples(r); i++)
 		start_one(l, conn, PQgetvalue(r, i, 0), (int)strtol(PQgetvalue(r, i, 1), NULL, 10),
 		          PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
@@ -631,7 +649,7 @@ long llm_tick(struct llm *l, PGconn *conn)
 		if (l->in_flight > 0)
 			curl_multi_perform(l->multi, &running);
 	}
-	long ms = 1000;
+	long ms = l->usable ? 1000 : 60000; /* pending rows fall due over time; disabled: nothing to do */
 	if (l->in_flight > 0) {
 		long t = -1;
 		curl_multi_timeout(l->multi, &t);
