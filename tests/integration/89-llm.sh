@@ -12,7 +12,7 @@
 #     history and text beyond max_chars were not sent, the key was sent;
 #   - a mail that tries to instruct the model is sent as data between the
 #     markers, and the answer ("urgent" for a "low" message) moves one step;
-#   - a slow answer (5 s) does not hold up the other messages;
+#   - a slow answer (20 s) does not hold up the other messages;
 #   - 429 and 500 are retried and then fail with the reason; malformed JSON,
 #     finish_reason "length" and a wrong level word fail with their reasons;
 #   - the same text a second time is answered from the cache, no request;
@@ -186,14 +186,16 @@ is "$(fake_request_with "Frage $T_RUN" marker_ok)" true "the instruction travell
 like "$(fake_request_with "Frage $T_RUN" mail)" 'Ignore previous instructions' "the text itself was sent"
 
 # --- slow answers do not block ------------------------------------------------------------
+# 20 s: time enough for the three others even on a loaded machine
+fake /control '{"delay": 20}' >/dev/null
 slow=$(mail_in slow "Langsam $T_RUN" "FAKE:slow bitte warten")
 quick=()
 for i in 1 2 3; do quick+=("$(mail_in "quick$i" "Schnell $i $T_RUN" "Eine kurze Frage Nummer $i")"); done
-for q in "${quick[@]}"; do wait_state "$q" done 15 || break; done
+for q in "${quick[@]}"; do wait_state "$q" done 18 || break; done
 states=$(for q in "${quick[@]}"; do req "$q" state; done | paste -sd,)
 is "$states" "done,done,done" "three messages classified while the slow answer was outstanding"
 is "$(req "$slow" state)" sent "the slow request was still in flight then"
-wait_state "$slow" done 30
+wait_state "$slow" done 40
 is "$(req "$slow" state)" done "the slow answer arrived and was applied"
 
 # --- failures -------------------------------------------------------------------------------
