@@ -78,6 +78,10 @@ restore_conf() {
 	reload
 }
 at_exit restore_conf
+# requests of this run that are still open are not left to the next one
+at_exit "sql_admin \"UPDATE mailroom.llm_requests SET state = 'skipped', error = 'left by 89-llm.sh'
+	WHERE state IN ('pending', 'sent') AND message_id IN
+	(SELECT message_id FROM mailroom.message_meta WHERE subject LIKE '%$T_RUN%')\""
 
 # configure KEY=VALUE... - the stack's config with a worker.llm group of
 # these settings over the test's defaults, then reload
@@ -85,7 +89,7 @@ configure() {
 	local -A v=([enabled]=true [base_url]="\"$FAKE_URL/v1\"" [model]='"fake-model"'
 		[api_key_file]="\"$D/api-key\"" [ask_below_confidence]=0.01 [max_chars]=300 [concurrency]=8
 		[max_attempts]=2 [breaker_failures]=100 [breaker_cooldown_s]=60 [daily_budget]=100000
-		[timeout_ms]=20000)
+		[timeout_ms]=60000)
 	local kv k group=""
 	for kv in "$@"; do v[${kv%%=*}]=${kv#*=}; done
 	for k in "${!v[@]}"; do group+="    $k = ${v[$k]};\n"; done
