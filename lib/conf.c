@@ -20,7 +20,7 @@
 #define MAILROOM_SCHEMADIR "/usr/local/share/mailroom/schema"
 #endif
 
-enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_ENUM };
+enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_ENUM, KEY_BOOL, KEY_REAL };
 enum key_check {
 	CHECK_NONE, CHECK_CIDR, CHECK_ADDRESS, CHECK_DOMAIN,
 	CHECK_TZ, CHECK_STATE, CHECK_HOURS, CHECK_HOLIDAY, CHECK_POLICY, CHECK_CLASS
@@ -34,6 +34,7 @@ struct conf_key {
 	long long idef, min, max;  /* ints */
 	const char *const *choices; /* enums */
 	enum key_check check;	   /* lists, some strings */
+	double rdef, rmin, rmax;   /* reals */
 };
 
 static const char *const policy_names[] = {"full", "metadata", "none", NULL};
@@ -42,11 +43,13 @@ static const char *const class_names[] = {"customer", "supplier", "internal", "n
 					  "unclassified", NULL};
 
 #define OFF(f) offsetof(struct mailroom_conf, f)
-#define STR(p, f, d) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE}
-#define STRC(p, f, d, c) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, c}
-#define INT(p, f, d, lo, hi) {p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE}
-#define LIST(p, f, d, c) {p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c}
-#define ENUM(p, f, d, n) {p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE}
+#define STR(p, f, d) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE, 0, 0, 0}
+#define STRC(p, f, d, c) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, c, 0, 0, 0}
+#define INT(p, f, d, lo, hi) {p, KEY_INT, OFF(f), NULL, d, lo, hi, NULL, CHECK_NONE, 0, 0, 0}
+#define LIST(p, f, d, c) {p, KEY_LIST, OFF(f), d, 0, 0, 0, NULL, c, 0, 0, 0}
+#define ENUM(p, f, d, n) {p, KEY_ENUM, OFF(f), d, 0, 0, 0, n, CHECK_NONE, 0, 0, 0}
+#define BOOL(p, f, d) {p, KEY_BOOL, OFF(f), NULL, d, 0, 1, NULL, CHECK_NONE, 0, 0, 0}
+#define REAL(p, f, d, lo, hi) {p, KEY_REAL, OFF(f), NULL, 0, 0, 0, NULL, CHECK_NONE, d, lo, hi}
 
 static const struct conf_key conf_keys[] = {
     LIST("gateway.local_domains", local_domains, "", CHECK_DOMAIN),
@@ -94,6 +97,21 @@ static const struct conf_key conf_keys[] = {
     STR("deadlines.escalate_to", deadlines_escalate_to, ""),
     INT("deadlines.followup_days", deadlines_followup_days, 3, 0, 60),
     LIST("deadlines.followup_classes", deadlines_followup_classes, "customer", CHECK_CLASS),
+    BOOL("worker.llm.enabled", llm_enabled, 0),
+    STR("worker.llm.base_url", llm_base_url, "http://127.0.0.1:8080/v1"),
+    STR("worker.llm.model", llm_model, "default"),
+    STR("worker.llm.api_key_file", llm_api_key_file, ""),
+    BOOL("worker.llm.json_mode", llm_json_mode, 1),
+    INT("worker.llm.connect_timeout_ms", llm_connect_timeout_ms, 5000, 100, 600000),
+    INT("worker.llm.timeout_ms", llm_timeout_ms, 60000, 100, 3600000),
+    INT("worker.llm.concurrency", llm_concurrency, 8, 1, 256),
+    INT("worker.llm.daily_budget", llm_daily_budget, 1000, 0, 100000000),
+    REAL("worker.llm.ask_below_confidence", llm_ask_below_confidence, 0.6, 0.0, 1.0),
+    INT("worker.llm.max_chars", llm_max_chars, 2000, 100, 100000),
+    INT("worker.llm.max_tokens", llm_max_tokens, 200, 16, 4096),
+    INT("worker.llm.max_attempts", llm_max_attempts, 5, 1, 100),
+    INT("worker.llm.breaker_failures", llm_breaker_failures, 5, 1, 1000),
+    INT("worker.llm.breaker_cooldown_s", llm_breaker_cooldown_s, 60, 1, 86400),
 
     STR("ctl.database", ctl_database, "dbname=mailroom"),
     STR("ctl.schema_dir", ctl_schema_dir, MAILROOM_SCHEMADIR),
@@ -163,6 +181,12 @@ struct mailroom_conf *conf_defaults(void)
 			break;
 		case KEY_INT:
 			*FIELD(conf, k, long long) = k->idef;
+			break;
+		case KEY_BOOL:
+			*FIELD(conf, k, int) = (int)k->idef;
+			break;
+		case KEY_REAL:
+			*FIELD(conf, k, double) = k->rdef;
 			break;
 		case KEY_LIST:
 			list_set_default(FIELD(conf, k, struct conf_list), k->def);
@@ -322,6 +346,28 @@ static int apply_setting(struct mailroom_conf *conf, const struct conf_key *k,
 		*FIELD(conf, k, long long) = v;
 		return 0;
 	}
+	case KEY_BOOL:
+		if (type != CONFIG_TYPE_BOOL) {
+			snprintf(errbuf, errlen, "%s: %s must be true or false", where, k->path);
+			return -1;
+		}
+		*FIELD(conf, k, int) = config_setting_get_bool(s) ? 1 : 0;
+		return 0;
+	case KEY_REAL: {
+		if (type != CONFIG_TYPE_FLOAT && type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64) {
+			snprintf(errbuf, errlen, "%s: %s must be a number", where, k->path);
+			return -1;
+		}
+		double v = type == CONFIG_TYPE_FLOAT ? config_setting_get_float(s)
+						     : (double)config_setting_get_int64(s);
+		if (!(v >= k->rmin && v <= k->rmax)) {
+			snprintf(errbuf, errlen, "%s: %s = %g is out of range [%g, %g]", where, k->path, v,
+				 k->rmin, k->rmax);
+			return -1;
+		}
+		*FIELD(conf, k, double) = v;
+		return 0;
+	}
 	case KEY_ENUM: {
 		int idx = type == CONFIG_TYPE_STRING ? enum_index(k->choices, config_setting_get_string(s)) : -1;
 		if (idx < 0) {
@@ -467,6 +513,12 @@ void conf_print(const struct mailroom_conf *conf, FILE *out)
 			break;
 		case KEY_ENUM:
 			print_string(out, k->choices[*CFIELD(conf, k, int)]);
+			break;
+		case KEY_BOOL:
+			fputs(*CFIELD(conf, k, int) ? "true" : "false", out);
+			break;
+		case KEY_REAL:
+			fprintf(out, "%.6g", *CFIELD(conf, k, double));
 			break;
 		case KEY_LIST: {
 			const struct conf_list *l = CFIELD(conf, k, struct conf_list);

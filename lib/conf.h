@@ -71,6 +71,23 @@ struct mailroom_conf {
 	long long deadlines_followup_days;
 	struct conf_list deadlines_followup_classes;
 
+	/* worker.llm: the optional LLM, asked asynchronously */
+	int llm_enabled;
+	char *llm_base_url;
+	char *llm_model;
+	char *llm_api_key_file;
+	int llm_json_mode;
+	long long llm_connect_timeout_ms;
+	long long llm_timeout_ms;
+	long long llm_concurrency;
+	long long llm_daily_budget;
+	double llm_ask_below_confidence;
+	long long llm_max_chars;
+	long long llm_max_tokens;
+	long long llm_max_attempts;
+	long long llm_breaker_failures;
+	long long llm_breaker_cooldown_s;
+
 	/* mailroomctl */
 	char *ctl_database;
 	char *ctl_schema_dir;

@@ -9,7 +9,6 @@
  */
 #include <curl/curl.h>
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include "conf.h"
 #include "db.h"
 #include "jobs.h"
+#include "llm.h"
 #include "log.h"
 #include "noteoutcome.h"
 #include "pipeline.h"
@@ -76,20 +76,20 @@ static PGconn *connect_and_listen(const struct mailroom_conf *conf, char *err, s
 	return conn;
 }
 
-/* wait_for_work - sleep until a notification, a signal or ms pass */
-static void wait_for_work(PGconn *conn, long ms)
+/* wait_for_work - sleep until a notification, an LLM answer, a signal or ms
+ * pass: curl_multi_poll() watches curl's sockets and the database's */
+static void wait_for_work(PGconn *conn, struct llm *llm, long ms)
 {
-	struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-	if (pfd.fd >= 0 && poll(&pfd, 1, (int)ms) > 0)
-		PQconsumeInput(conn);
+	llm_wait(llm, PQsocket(conn), ms);
+	PQconsumeInput(conn);
 	PGnotify *n;
 	while ((n = PQnotifies(conn)) != NULL)
 		PQfreemem(n);
 }
 
 /* run_batch - claim, process and commit one batch; jobs processed, or -1 on a database error */
-static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_conf *conf, const char *name,
-		     int *failed)
+static int run_batch(PGconn *conn, struct pipeline *pl, struct llm *llm, const struct mailroom_conf *conf,
+		     const char *name, int *failed)
 {
 	char err[1024];
 	int max = (int)conf->worker_batch;
@@ -118,6 +118,7 @@ static int run_batch(PGconn *conn, struct pipeline *pl, const struct mailroom_co
 		}
 		if (failure[0] != '\0')
 			(*failed)++;
+		llm_pump(llm); /* LLM transfers progress during a batch; answers wait for llm_tick() */
 		if (jobs_finish(conn, jobs[i].id, failure[0] ? failure : NULL, err, sizeof(err)) < 0) {
 			log_warnx("finishing job %s: %s", jobs[i].id, err);
 			rc = -1;
@@ -160,7 +161,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
-	/* libcurl (notification mail) is initialised once, before anything else runs */
+	/* libcurl (notification mail, the LLM) is initialised once, before anything else runs */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		fprintf(stderr, "mailroom-worker: curl_global_init failed\n");
 		return 1;
@@ -189,6 +190,11 @@ int main(int argc, char **argv)
 	struct pipeline *pl = pipeline_new(conf);
 	if (pl == NULL)
 		log_fatalx("out of memory");
+	struct llm *llm = llm_new(name);
+	if (llm == NULL)
+		log_fatalx("out of memory");
+	if (llm_set_conf(llm, conf, err, sizeof(err)) < 0)
+		log_warnx("llm: %s; asking no LLM", err);
 	log_info("started as %s", name);
 
 	PGconn *conn = NULL;
@@ -202,6 +208,9 @@ int main(int argc, char **argv)
 				log_warnx("reload: %s; keeping the running configuration", err);
 			} else {
 				pipeline_set_conf(pl, fresh);
+				llm_release(llm, conn);
+				if (llm_set_conf(llm, fresh, err, sizeof(err)) < 0)
+					log_warnx("llm: %s; asking no LLM", err);
 				conf_free(&conf);
 				conf = fresh;
 				db_close(&conn); /* reconnect with the new settings */
@@ -226,10 +235,12 @@ int main(int argc, char **argv)
 		if (pipeline_refresh(pl, conn, err, sizeof(err)) < 0)
 			log_warnx("address book and rules: %s", err);
 		else
-			n = run_batch(conn, pl, conf, name, &failed);
+			n = run_batch(conn, pl, llm, conf, name, &failed);
 		if (n < 0) {
-			if (PQstatus(conn) != CONNECTION_OK)
+			if (PQstatus(conn) != CONNECTION_OK) {
+				llm_release(llm, NULL);
 				db_close(&conn);
+			}
 			if (once) {
 				status = 1;
 				break;
@@ -239,14 +250,19 @@ int main(int argc, char **argv)
 		} else {
 			/* Between batches, also when busy: due tasks never wait for an empty queue. */
 			long due = schedule_run_due(conn, conf);
+			long llm_due = llm_tick(llm, conn);
+			if (llm_due < due)
+				due = llm_due;
 			if (n == 0) {
 				if (once)
 					break;
-				wait_for_work(conn, due < (long)conf->worker_poll_ms ? due : (long)conf->worker_poll_ms);
+				wait_for_work(conn, llm, due < (long)conf->worker_poll_ms ? due : (long)conf->worker_poll_ms);
 			}
 		}
 	}
 	log_info("stopping");
+	llm_release(llm, conn);
+	llm_free(&llm);
 	db_close(&conn);
 	pipeline_free(&pl);
 	conf_free(&conf);

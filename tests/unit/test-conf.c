@@ -38,7 +38,8 @@ int main(void)
 	ok(c == NULL, "conf_free clears the pointer");
 
 	c = load_text("gateway = { local_domains = [\"Example.COM\"]; personal_policy = \"none\"; };\n"
-		      "milter = { commit = { max_batch = 8; }; };\n",
+		      "milter = { commit = { max_batch = 8; }; };\n"
+		      "worker = { llm = { json_mode = false; ask_below_confidence = 1; }; };\n",
 		      err, sizeof(err), path, sizeof(path));
 	ok(c != NULL, "a partial file loads over the defaults");
 	if (c != NULL) {
@@ -46,6 +47,10 @@ int main(void)
 		is_int(c->personal_policy, POLICY_NONE, "enum value");
 		is_int(c->commit_max_batch, 8, "nested group");
 		is_int(c->ingest_max_batch, 200, "untouched default");
+		is_int(c->llm_enabled, 0, "the LLM is off by default");
+		struct mailroom_conf *d = conf_defaults();
+		ok(d->llm_ask_below_confidence == 0.6, "a real default");
+		conf_free(&d);
 		FILE *out = tmpfile();
 		conf_print(c, out);
 		rewind(out);
@@ -55,6 +60,8 @@ int main(void)
 			seen |= strcmp(line, "milter.commit.max_batch = 8;\n") == 0;
 		fclose(out);
 		ok(seen, "-n output shows the effective value");
+		is_int(c->llm_json_mode, 0, "a boolean");
+		ok(c->llm_ask_below_confidence == 1.0, "an integer where a real is wanted");
 		conf_free(&c);
 	}
 
@@ -90,6 +97,11 @@ int main(void)
 	    {"deadlines = { followup_classes = [\"buyer\"]; };\n",
 	     "1: deadlines.followup_classes[0] \"buyer\": not a class (customer, supplier, internal, newsletter,"
 	     " advertising, unclassified)"},
+	    {"worker = { llm = { enabled = 1; }; };\n", "1: worker.llm.enabled must be true or false"},
+	    {"worker = { llm = { ask_below_confidence = 1.5; }; };\n",
+	     "1: worker.llm.ask_below_confidence = 1.5 is out of range [0, 1]"},
+	    {"worker = { llm = { ask_below_confidence = \"0.5\"; }; };\n",
+	     "1: worker.llm.ask_below_confidence must be a number"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		c = load_text(bad[i].text, err, sizeof(err), path, sizeof(path));
