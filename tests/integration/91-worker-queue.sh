@@ -150,6 +150,7 @@ is "$(sql_admin "SELECT count(*) FROM mailroom.jobs WHERE message_id = ANY($(ids
 # Hold the lock threading takes in each message's transaction: the worker
 # then waits inside its first batch, its attempts committed, nothing else.
 coproc LOCKER { psql -X -q -A -t -U postgres -v ON_ERROR_STOP=1 2>&1; }
+locker_pid=$LOCKER_PID # bash unsets LOCKER_PID once the coprocess has ended
 printf "SELECT pg_advisory_lock(hashtext('mailroom.threading'));\nSELECT 'locked';\n" >&"${LOCKER[1]}"
 locked=
 while read -r -t 10 line <&"${LOCKER[0]}"; do
@@ -182,7 +183,7 @@ is "$(sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE message_id = A
 	"kill: nothing of the killed batch was stored"
 # Our connection ends and takes the lock with it; so does the dead worker's.
 printf '\\q\n' >&"${LOCKER[1]}"
-wait "$LOCKER_PID" 2>/dev/null
+wait "$locker_pid" 2>/dev/null
 
 start_worker again
 name_again=$W_NAME
