@@ -11,7 +11,7 @@
  *
  * Scoring by the local model is timed as a stage of its own beside them:
  * features_extract() of the parsed and classified message, then
- * model_predict() for every head (advertising and the four priority
+ * model_predict_heads() for every head (advertising and the four priority
  * levels) with the inbox's part, then priority_score() (the rules) with
  * the level probabilities, as worker/scoring.c does. The model is trained in the warm-up
  * round on the same messages (labels from a hash of the path, so that
@@ -289,8 +289,9 @@ static double score(const struct mail *mail, const struct mp_message *m, const s
 	};
 	double sum = 0, p[N_HEADS];
 	features_extract(&in, &v);
+	model_predict_heads(bench_model, heads, N_HEADS, rcpts[0], &v, p);
 	for (size_t h = 0; h < N_HEADS; h++)
-		sum += p[h] = model_predict(bench_model, heads[h], rcpts[0], &v);
+		sum += p[h];
 	/* then the priority rules with the model's level probabilities, as worker/scoring.c */
 	const double levels[PRIORITY_LEVELS] = {[PRIORITY_URGENT] = p[1], [PRIORITY_HIGH] = p[2],
 						[PRIORITY_NORMAL] = p[3], [PRIORITY_LOW] = p[4]};

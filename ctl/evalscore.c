@@ -107,6 +107,8 @@ int eval_replay(const struct eval_set *set, const char *prefix, struct eval_resu
 {
 	static struct feature_vector v;
 	char heads[EVAL_MAX_LABELS][HEAD_MAX];
+	const char *names[EVAL_MAX_LABELS];
+	double p[EVAL_MAX_LABELS];
 	struct senders senders = {0};
 	struct model *m = model_new();
 	int rc = -1;
@@ -114,8 +116,10 @@ int eval_replay(const struct eval_set *set, const char *prefix, struct eval_resu
 	memset(r, 0, sizeof(*r));
 	if (m == NULL)
 		goto done;
-	for (size_t k = 0; k < set->n_labels; k++)
+	for (size_t k = 0; k < set->n_labels; k++) {
+		names[k] = heads[k];
 		snprintf(heads[k], sizeof(heads[k]), "%s:%s", prefix, set->labels[k]);
+	}
 	for (size_t i = 0; i < set->n; i++) {
 		const struct eval_example *e = &set->ex[i];
 		int sender_messages = -1;
@@ -124,10 +128,10 @@ int eval_replay(const struct eval_set *set, const char *prefix, struct eval_resu
 		features_of(e, sender_messages, &v);
 		size_t best = 0;
 		double best_p = -1;
+		model_predict_heads(m, names, set->n_labels, NULL, &v, p);
 		for (size_t k = 0; k < set->n_labels; k++) {
-			double p = model_predict(m, heads[k], NULL, &v);
-			if (p > best_p) {
-				best_p = p;
+			if (p[k] > best_p) {
+				best_p = p[k];
 				best = k;
 			}
 		}

@@ -1,13 +1,16 @@
 /* model.c - the local model: online logistic regression over hashed
  * features, a global part and a part per shared inbox.
  *
- * Storage is sparse: each part of a head (the global one, one per inbox)
- * is an open-addressing hash map from feature index to a cell {weight,
- * sum of squared gradients}, so a head costs memory for the features it
- * has seen, not FEATURES_DIM floats. The key sits beside its cell (one
- * cache miss per lookup: in a big model the misses are what scoring
- * costs). Heads are few and found by name in a short array; the inboxes
- * of a head are a hash table by name.
+ * Storage is sparse and shared by the heads (lib/model-impl.h): each part
+ * (the global one, one per inbox) is an open-addressing hash map from
+ * feature index to a row with the weights of every head side by side, the
+ * key at its start. Predicting is then one lookup, one cache miss, per
+ * feature and part however many heads are asked (model_predict_heads); in
+ * a big model the misses are what scoring costs, and with a table per head
+ * the worker's five heads made five times as many. A head that never saw a
+ * feature holds a zero in that feature's row, which predicts exactly as a
+ * missing weight did. Heads are few and found by name in a short array;
+ * the inboxes are a hash table by name.
  *
  * Learning rate: per-coordinate AdaGrad, step = ETA * example weight /
  * sqrt(1 + G) where G is the feature's sum of squared gradients. A fixed
@@ -25,141 +28,164 @@
  * differ, the global part everything they share. The bias of each part is
  * learnt like a feature of value 1 and never shrunk.
  *
- * The serialised form (little endian):
- *   "MRMODEL1"  u32 format version  u32 heads
- *   per head:   u16 name length, name  u64 examples  part (global)
- *               u32 inboxes, per inbox: u16 name length, name, part
- *   part:       f32 bias, f32 bias G  u32 cells, per cell (index ascending):
- *               u32 index, f32 weight, f32 G
- *   32-byte BLAKE2b (crypto_generichash) of everything before it.
- * model_load() checks the length and checksum first, then every count
- * against its cap and the bytes left, every index against FEATURES_DIM and
- * the order of the previous, and every float for being finite.
+ * The serialised form is lib/model-store.c's.
  */
 #include "model.h"
 
 #include <math.h>
-#include <sodium.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "model-impl.h"
 
 #define ETA           0.4
 #define LAMBDA_GLOBAL 1e-6
 #define LAMBDA_INBOX  1e-5
 #define WEIGHT_CLAMP  30.0f /* |weight| at most: keeps a flood of one label from running away */
-
-#define MODEL_MAGIC       "MRMODEL1"
-#define MODEL_VERSION     1u
-#define MODEL_MAX_HEADS   256
-#define MODEL_MAX_INBOXES 4096 /* per head */
-#define MODEL_MAX_NAME    200  /* bytes of a head's or an inbox's name */
-#define MODEL_MAX_BLOB    (512u << 20)
-#define MODEL_HASH_BYTES  32
-#define EMPTY             UINT32_MAX
-
-struct cell {
-	float w, g2;
-};
-
-/* A slot of a part's table: the key beside its cell, one cache line for both. */
-struct entry {
-	uint32_t key; /* EMPTY or a feature index */
-	struct cell c;
-};
-
-/* A sparse weight vector with its bias. */
-struct part {
-	struct entry *e;
-	size_t cap, n; /* cap a power of two, 0 when nothing is stored */
-	struct cell bias;
-};
-
-struct inbox {
-	char *name;
-	struct part part;
-};
-
-struct head {
-	char *name;
-	long long examples;
-	struct part global;
-	struct inbox **inboxes; /* hash table of cap_inboxes slots */
-	size_t n_inboxes, cap_inboxes;
-	struct inbox **order; /* the inboxes in the order they came, for saving */
-};
-
-struct model {
-	struct head **heads;
-	size_t n_heads;
-};
+#define CHUNK         16    /* heads predicted in one pass over the features */
 
 /* --- sparse parts ---------------------------------------------------------------------------- */
 
 /* home_slot - where the search for idx in p starts (cap > 0) */
-static inline size_t home_slot(const struct part *p, uint32_t idx)
+static inline size_t home_slot(const struct model_part *p, uint32_t idx)
 {
 	return ((uint64_t)idx * 0x9E3779B97F4A7C15ull) >> 40 & (p->cap - 1);
 }
 
 /* slot_of - where idx is or would go in p (cap > 0) */
-static size_t slot_of(const struct part *p, uint32_t idx)
+static size_t slot_of(const struct model_part *p, size_t stride, uint32_t idx)
 {
 	size_t mask = p->cap - 1, i = home_slot(p, idx);
-	while (p->e[i].key != EMPTY && p->e[i].key != idx)
+	while (p->row[i * stride].key != MODEL_EMPTY && p->row[i * stride].key != idx)
 		i = (i + 1) & mask;
 	return i;
 }
 
-/* part_find - idx's cell, NULL when not stored */
-static const struct cell *part_find(const struct part *p, uint32_t idx)
+long model_row_find(const struct model *m, const struct model_part *p, uint32_t idx)
 {
 	if (p->cap == 0)
+		return -1;
+	size_t i = slot_of(p, m->stride, idx);
+	return p->row[i * m->stride].key == idx ? (long)i : -1;
+}
+
+/* rows_alloc - cap empty rows of stride words, aligned so that a row of up
+ * to 64 bytes never straddles two cache lines; NULL when out of memory */
+static union model_word *rows_alloc(size_t cap, size_t stride)
+{
+	size_t bytes = (cap * stride * sizeof(union model_word) + 63) & ~(size_t)63;
+	union model_word *r = aligned_alloc(64, bytes);
+	if (r == NULL)
 		return NULL;
-	size_t i = slot_of(p, idx);
-	return p->e[i].key == idx ? &p->e[i].c : NULL;
+	memset(r, 0, bytes);
+	for (size_t i = 0; i < cap; i++)
+		r[i * stride].key = MODEL_EMPTY;
+	return r;
 }
 
 /* part_grow - double p's table (or make one); 0, or -1 when out of memory */
-static int part_grow(struct part *p)
+static int part_grow(const struct model *m, struct model_part *p)
 {
-	size_t cap = p->cap ? 2 * p->cap : 64;
-	struct part np = {.cap = cap, .n = 0, .bias = p->bias};
-	if ((np.e = malloc(cap * sizeof(*np.e))) == NULL)
+	size_t cap = p->cap ? 2 * p->cap : 64, s = m->stride, c = m->cols;
+	struct model_part np = {.cap = cap, .n = 0, .bias = p->bias};
+	np.row = rows_alloc(cap, s);
+	np.g2 = calloc(cap * c, sizeof(*np.g2));
+	if (np.row == NULL || np.g2 == NULL) {
+		free(np.row);
+		free(np.g2);
 		return -1;
-	for (size_t i = 0; i < cap; i++)
-		np.e[i].key = EMPTY;
+	}
 	for (size_t i = 0; i < p->cap; i++) {
-		if (p->e[i].key == EMPTY)
+		if (p->row[i * s].key == MODEL_EMPTY)
 			continue;
-		np.e[slot_of(&np, p->e[i].key)] = p->e[i];
+		size_t j = slot_of(&np, s, p->row[i * s].key);
+		memcpy(&np.row[j * s], &p->row[i * s], s * sizeof(*np.row));
+		memcpy(&np.g2[j * c], &p->g2[i * c], c * sizeof(*np.g2));
 		np.n++;
 	}
-	free(p->e);
+	free(p->row);
+	free(p->g2);
 	*p = np;
 	return 0;
 }
 
-/* part_get - idx's cell, made (zero) when missing; NULL when out of memory */
-static struct cell *part_get(struct part *p, uint32_t idx)
+long model_row_get(const struct model *m, struct model_part *p, uint32_t idx)
 {
-	if ((p->n + 1) * 10 > p->cap * 7 && part_grow(p) < 0)
-		return NULL;
-	size_t i = slot_of(p, idx);
-	if (p->e[i].key != idx) {
-		p->e[i].key = idx;
-		p->e[i].c = (struct cell){0, 0};
+	if ((p->n + 1) * 10 > p->cap * 7 && part_grow(m, p) < 0)
+		return -1;
+	size_t i = slot_of(p, m->stride, idx);
+	if (p->row[i * m->stride].key != idx) {
+		p->row[i * m->stride].key = idx; /* the weights and sums of a free row are zero */
 		p->n++;
 	}
-	return &p->e[i].c;
+	return (long)i;
 }
 
-static void part_free(struct part *p)
+static void part_free(struct model_part *p)
 {
-	free(p->e);
+	free(p->row);
+	free(p->g2);
+	free(p->bias);
 	memset(p, 0, sizeof(*p));
+}
+
+/* A part's arrays for another number of columns, made before any is replaced. */
+struct widened {
+	union model_word *row;
+	float *g2;
+	struct model_cell *bias;
+};
+
+/* widen - p's arrays copied into w's wider ones (stride s, cols c) */
+static void widen(const struct model *m, struct model_part *p, struct widened *w, size_t s, size_t c)
+{
+	for (size_t i = 0; i < p->cap; i++) {
+		memcpy(&w->row[i * s], &p->row[i * m->stride], m->stride * sizeof(*w->row));
+		memcpy(&w->g2[i * c], &p->g2[i * m->cols], m->cols * sizeof(*w->g2));
+	}
+	memcpy(w->bias, p->bias, m->cols * sizeof(*w->bias));
+	free(p->row);
+	free(p->g2);
+	free(p->bias);
+	p->row = w->row;
+	p->g2 = w->g2;
+	p->bias = w->bias;
+}
+
+int model_columns(struct model *m, size_t n)
+{
+	if (n <= m->cols)
+		return 0;
+	size_t s = 2;
+	while (s < n + 1)
+		s *= 2;
+	size_t c = s - 1, n_parts = 1 + m->n_inboxes, k;
+	struct widened *w = calloc(n_parts, sizeof(*w));
+	if (w == NULL)
+		return -1;
+	for (k = 0; k < n_parts; k++) {
+		const struct model_part *p = k == 0 ? &m->global : &m->order[k - 1]->part;
+		w[k].row = rows_alloc(p->cap, s);
+		w[k].g2 = calloc(p->cap * c + 1, sizeof(*w[k].g2));
+		w[k].bias = calloc(c, sizeof(*w[k].bias));
+		if ((p->cap > 0 && w[k].row == NULL) || w[k].g2 == NULL || w[k].bias == NULL)
+			break;
+	}
+	if (k < n_parts) {
+		for (size_t i = 0; i < n_parts; i++) {
+			free(w[i].row);
+			free(w[i].g2);
+			free(w[i].bias);
+		}
+		free(w);
+		return -1;
+	}
+	for (k = 0; k < n_parts; k++)
+		widen(m, k == 0 ? &m->global : &m->order[k - 1]->part, &w[k], s, c);
+	free(w);
+	m->stride = s;
+	m->cols = c;
+	return 0;
 }
 
 /* --- heads and inboxes --------------------------------------------------------------------------- */
@@ -175,103 +201,97 @@ static size_t name_hash(const char *s)
 	return h;
 }
 
-/* inbox_find - the inbox of head h, NULL when it has none of that name */
-static struct inbox *inbox_find(const struct head *h, const char *name)
+struct model_inbox *model_inbox_find(const struct model *m, const char *name)
 {
-	if (h->cap_inboxes == 0)
+	if (m->cap_inboxes == 0)
 		return NULL;
-	size_t mask = h->cap_inboxes - 1;
-	for (size_t i = name_hash(name) & mask; h->inboxes[i] != NULL; i = (i + 1) & mask)
-		if (strcmp(h->inboxes[i]->name, name) == 0)
-			return h->inboxes[i];
+	size_t mask = m->cap_inboxes - 1;
+	for (size_t i = name_hash(name) & mask; m->inboxes[i] != NULL; i = (i + 1) & mask)
+		if (strcmp(m->inboxes[i]->name, name) == 0)
+			return m->inboxes[i];
 	return NULL;
 }
 
-/* inbox_insert - place ib in h's table, which has room */
-static void inbox_insert(struct head *h, struct inbox *ib)
+/* inbox_insert - place ib in m's table, which has room */
+static void inbox_insert(struct model *m, struct model_inbox *ib)
 {
-	size_t mask = h->cap_inboxes - 1, i = name_hash(ib->name) & mask;
-	while (h->inboxes[i] != NULL)
+	size_t mask = m->cap_inboxes - 1, i = name_hash(ib->name) & mask;
+	while (m->inboxes[i] != NULL)
 		i = (i + 1) & mask;
-	h->inboxes[i] = ib;
+	m->inboxes[i] = ib;
 }
 
-/* inbox_add - a new, empty inbox part; NULL when out of memory or over the cap */
-static struct inbox *inbox_add(struct head *h, const char *name)
+struct model_inbox *model_inbox_add(struct model *m, const char *name)
 {
-	if (h->n_inboxes >= MODEL_MAX_INBOXES || strlen(name) > MODEL_MAX_NAME)
+	if (m->n_inboxes >= MODEL_MAX_INBOXES || strlen(name) > MODEL_MAX_NAME)
 		return NULL;
-	if ((h->n_inboxes + 1) * 2 > h->cap_inboxes) {
-		size_t cap = h->cap_inboxes ? 2 * h->cap_inboxes : 8;
-		struct inbox **table = calloc(cap, sizeof(*table));
-		struct inbox **order = realloc(h->order, cap * sizeof(*order));
+	if ((m->n_inboxes + 1) * 2 > m->cap_inboxes) {
+		size_t cap = m->cap_inboxes ? 2 * m->cap_inboxes : 8;
+		struct model_inbox **table = calloc(cap, sizeof(*table));
+		struct model_inbox **order = realloc(m->order, cap * sizeof(*order));
 		if (table == NULL || order == NULL) {
 			free(table);
 			if (order != NULL)
-				h->order = order;
+				m->order = order;
 			return NULL;
 		}
-		h->order = order;
-		free(h->inboxes);
-		h->inboxes = table;
-		h->cap_inboxes = cap;
-		for (size_t i = 0; i < h->n_inboxes; i++)
-			inbox_insert(h, h->order[i]);
+		m->order = order;
+		free(m->inboxes);
+		m->inboxes = table;
+		m->cap_inboxes = cap;
+		for (size_t i = 0; i < m->n_inboxes; i++)
+			inbox_insert(m, m->order[i]);
 	}
-	struct inbox *ib = calloc(1, sizeof(*ib));
-	if (ib == NULL || (ib->name = strdup(name)) == NULL) {
+	struct model_inbox *ib = calloc(1, sizeof(*ib));
+	if (ib == NULL || (ib->name = strdup(name)) == NULL ||
+	    (ib->part.bias = calloc(m->cols, sizeof(*ib->part.bias))) == NULL) {
+		if (ib != NULL)
+			free(ib->name);
 		free(ib);
 		return NULL;
 	}
-	inbox_insert(h, ib);
-	h->order[h->n_inboxes++] = ib;
+	inbox_insert(m, ib);
+	m->order[m->n_inboxes++] = ib;
 	return ib;
 }
 
-/* head_find - the head of that name, NULL when none */
-static struct head *head_find(const struct model *m, const char *name)
+long model_head_find(const struct model *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_heads; i++)
-		if (strcmp(m->heads[i]->name, name) == 0)
-			return m->heads[i];
-	return NULL;
+		if (strcmp(m->heads[i].name, name) == 0)
+			return (long)i;
+	return -1;
 }
 
-/* head_add - a new head; NULL when out of memory or over the caps */
-static struct head *head_add(struct model *m, const char *name)
+long model_head_add(struct model *m, const char *name)
 {
 	if (m->n_heads >= MODEL_MAX_HEADS || strlen(name) > MODEL_MAX_NAME)
-		return NULL;
-	struct head **heads = realloc(m->heads, (m->n_heads + 1) * sizeof(*heads));
+		return -1;
+	if (model_columns(m, m->n_heads + 1) < 0)
+		return -1;
+	struct model_head *heads = realloc(m->heads, (m->n_heads + 1) * sizeof(*heads));
 	if (heads == NULL)
-		return NULL;
+		return -1;
 	m->heads = heads;
-	struct head *h = calloc(1, sizeof(*h));
-	if (h == NULL || (h->name = strdup(name)) == NULL) {
-		free(h);
-		return NULL;
-	}
-	m->heads[m->n_heads++] = h;
-	return h;
-}
-
-static void head_free(struct head *h)
-{
-	for (size_t i = 0; i < h->n_inboxes; i++) {
-		part_free(&h->order[i]->part);
-		free(h->order[i]->name);
-		free(h->order[i]);
-	}
-	free(h->order);
-	free(h->inboxes);
-	part_free(&h->global);
-	free(h->name);
-	free(h);
+	char *copy = strdup(name);
+	if (copy == NULL)
+		return -1;
+	m->heads[m->n_heads] = (struct model_head){copy, 0};
+	return (long)m->n_heads++;
 }
 
 struct model *model_new(void)
 {
-	return calloc(1, sizeof(struct model));
+	struct model *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return NULL;
+	m->stride = 2;
+	m->cols = 1;
+	if ((m->global.bias = calloc(m->cols, sizeof(*m->global.bias))) == NULL) {
+		free(m);
+		return NULL;
+	}
+	return m;
 }
 
 void model_free(struct model **mp)
@@ -279,8 +299,16 @@ void model_free(struct model **mp)
 	struct model *m = *mp;
 	if (m == NULL)
 		return;
+	for (size_t i = 0; i < m->n_inboxes; i++) {
+		part_free(&m->order[i]->part);
+		free(m->order[i]->name);
+		free(m->order[i]);
+	}
+	free(m->order);
+	free(m->inboxes);
+	part_free(&m->global);
 	for (size_t i = 0; i < m->n_heads; i++)
-		head_free(m->heads[i]);
+		free(m->heads[i].name);
 	free(m->heads);
 	free(m);
 	*mp = NULL;
@@ -288,31 +316,44 @@ void model_free(struct model **mp)
 
 /* --- predicting and learning ------------------------------------------------------------------- */
 
-/* prefetch - ask for the first slot of every feature of v in p ahead of the
+/* prefetch - ask for the first row of every feature of v in p ahead of the
  * lookups: the misses then overlap instead of coming one after another */
-static void prefetch(const struct part *p, const struct feature_vector *v)
+static void prefetch(const struct model *m, const struct model_part *p, const struct feature_vector *v)
 {
 	if (p->cap == 0)
 		return;
 	for (size_t i = 0; i < v->n; i++)
-		__builtin_prefetch(&p->e[home_slot(p, v->index[i])]);
+		__builtin_prefetch(&p->row[home_slot(p, v->index[i]) * m->stride]);
 }
 
-/* margin - the head's score before the sigmoid */
-static double margin(const struct head *h, const struct inbox *ib, const struct feature_vector *v)
+/* margins - z[k], the score before the sigmoid, of the head in column
+ * col[k] for k < n (n <= CHUNK; a column of -1 is skipped): one lookup per
+ * feature and part for all of them */
+static void margins(const struct model *m, const long *col, size_t n, const struct model_inbox *ib,
+                    const struct feature_vector *v, double *z)
 {
-	double z = h->global.bias.w + (ib != NULL ? ib->part.bias.w : 0.0);
-	prefetch(&h->global, v);
-	if (ib != NULL)
-		prefetch(&ib->part, v);
+	const struct model_part *g = &m->global, *p = ib != NULL ? &ib->part : NULL;
+	for (size_t k = 0; k < n; k++)
+		z[k] = col[k] < 0 ? 0 : g->bias[col[k]].w + (p != NULL ? p->bias[col[k]].w : 0.0);
+	prefetch(m, g, v);
+	if (p != NULL)
+		prefetch(m, p, v);
 	for (size_t i = 0; i < v->n; i++) {
-		const struct cell *c = part_find(&h->global, v->index[i]);
-		double w = c != NULL ? c->w : 0.0;
-		if (ib != NULL && (c = part_find(&ib->part, v->index[i])) != NULL)
-			w += c->w;
-		z += w * v->value[i];
+		long a = model_row_find(m, g, v->index[i]),
+		     b = p != NULL ? model_row_find(m, p, v->index[i]) : -1;
+		if (a < 0 && b < 0)
+			continue;
+		const union model_word *ra = a >= 0 ? &g->row[(size_t)a * m->stride + 1] : NULL;
+		const union model_word *rb = b >= 0 ? &p->row[(size_t)b * m->stride + 1] : NULL;
+		for (size_t k = 0; k < n; k++) {
+			if (col[k] < 0)
+				continue;
+			double w = ra != NULL ? ra[col[k]].w : 0.0;
+			if (rb != NULL)
+				w += rb[col[k]].w;
+			z[k] += w * v->value[i];
+		}
 	}
-	return z;
 }
 
 /* sigmoid - 1 / (1 + e^-z), without overflow */
@@ -324,390 +365,82 @@ static double sigmoid(double z)
 	return e / (1.0 + e);
 }
 
+void model_predict_heads(const struct model *m, const char *const *heads, size_t n, const char *inbox,
+                         const struct feature_vector *v, double *out)
+{
+	const struct model_inbox *ib = inbox != NULL ? model_inbox_find(m, inbox) : NULL;
+	for (size_t at = 0; at < n; at += CHUNK) {
+		size_t c = n - at < CHUNK ? n - at : CHUNK, known = 0;
+		long col[CHUNK];
+		double z[CHUNK];
+		for (size_t k = 0; k < c; k++)
+			known += (col[k] = model_head_find(m, heads[at + k])) >= 0;
+		if (known > 0)
+			margins(m, col, c, ib, v, z);
+		for (size_t k = 0; k < c; k++)
+			out[at + k] = col[k] < 0 ? 0.5 : sigmoid(z[k]);
+	}
+}
+
 double model_predict(const struct model *m, const char *head, const char *inbox,
                      const struct feature_vector *v)
 {
-	const struct head *h = head_find(m, head);
-	if (h == NULL)
-		return 0.5;
-	return sigmoid(margin(h, inbox != NULL ? inbox_find(h, inbox) : NULL, v));
+	double p;
+	model_predict_heads(m, &head, 1, inbox, v, &p);
+	return p;
 }
 
-/* step - one AdaGrad step of cell c with gradient g (L2 added by the caller),
- * scaled by the example weight: the weight stays out of the sum of squares,
- * where AdaGrad would cancel it for every feature seen for the first time */
-static void step(struct cell *c, double g, double weight)
+/* step - one AdaGrad step of weight w with sum g2 and gradient g (L2 added
+ * by the caller), scaled by the example weight: the weight stays out of
+ * the sum of squares, where AdaGrad would cancel it for every feature seen
+ * for the first time */
+static void step(float *w, float *g2, double g, double weight)
 {
-	c->g2 += (float)(g * g);
-	double w = c->w - ETA * weight * g / sqrt(1.0 + c->g2);
-	c->w = (float)(w > WEIGHT_CLAMP ? WEIGHT_CLAMP : w < -WEIGHT_CLAMP ? -WEIGHT_CLAMP : w);
+	*g2 += (float)(g * g);
+	double nw = *w - ETA * weight * g / sqrt(1.0 + *g2);
+	*w = (float)(nw > WEIGHT_CLAMP ? WEIGHT_CLAMP : nw < -WEIGHT_CLAMP ? -WEIGHT_CLAMP : nw);
 }
 
-/* learn_part - the step of one part: err is p - label */
-static int learn_part(struct part *p, const struct feature_vector *v, double err, double weight,
-                      double lambda)
+/* learn_part - the step of column col of one part: err is p - label */
+static int learn_part(const struct model *m, struct model_part *p, size_t col, const struct feature_vector *v,
+                      double err, double weight, double lambda)
 {
 	for (size_t i = 0; i < v->n; i++) {
-		struct cell *c = part_get(p, v->index[i]);
-		if (c == NULL)
+		long s = model_row_get(m, p, v->index[i]);
+		if (s < 0)
 			return -1;
-		step(c, err * v->value[i] + lambda * c->w, weight);
+		float *w = &p->row[(size_t)s * m->stride + 1 + col].w;
+		step(w, &p->g2[(size_t)s * m->cols + col], err * v->value[i] + lambda * *w, weight);
 	}
-	step(&p->bias, err, weight);
+	step(&p->bias[col].w, &p->bias[col].g2, err, weight);
 	return 0;
 }
 
 int model_learn(struct model *m, const char *head, const char *inbox, const struct feature_vector *v,
                 int label, double w)
 {
-	struct head *h = head_find(m, head);
-	if (h == NULL && (h = head_add(m, head)) == NULL)
+	long col = model_head_find(m, head);
+	if (col < 0 && (col = model_head_add(m, head)) < 0)
 		return -1;
-	struct inbox *ib = NULL;
-	if (inbox != NULL && (ib = inbox_find(h, inbox)) == NULL && (ib = inbox_add(h, inbox)) == NULL)
+	struct model_inbox *ib = NULL;
+	if (inbox != NULL && (ib = model_inbox_find(m, inbox)) == NULL &&
+	    (ib = model_inbox_add(m, inbox)) == NULL)
 		return -1;
 	if (!(w > 0) || !isfinite(w))
 		w = 1.0;
-	double err = sigmoid(margin(h, ib, v)) - (label ? 1.0 : 0.0);
-	if (learn_part(&h->global, v, err, w, LAMBDA_GLOBAL) < 0)
+	double z;
+	margins(m, &col, 1, ib, v, &z);
+	double err = sigmoid(z) - (label ? 1.0 : 0.0);
+	if (learn_part(m, &m->global, (size_t)col, v, err, w, LAMBDA_GLOBAL) < 0)
 		return -1;
-	if (ib != NULL && learn_part(&ib->part, v, err, w, LAMBDA_INBOX) < 0)
+	if (ib != NULL && learn_part(m, &ib->part, (size_t)col, v, err, w, LAMBDA_INBOX) < 0)
 		return -1;
-	h->examples++;
+	m->heads[col].examples++;
 	return 0;
 }
 
 long long model_examples(const struct model *m, const char *head)
 {
-	const struct head *h = head_find(m, head);
-	return h != NULL ? h->examples : 0;
-}
-
-/* --- saving ---------------------------------------------------------------------------------------- */
-
-/* A growing output buffer; failed sticks. */
-struct out {
-	unsigned char *buf;
-	size_t len, cap;
-	int failed;
-};
-
-static void put(struct out *o, const void *p, size_t n)
-{
-	if (o->failed)
-		return;
-	if (o->len + n > o->cap) {
-		size_t cap = o->cap ? o->cap : 4096;
-		while (cap < o->len + n)
-			cap *= 2;
-		unsigned char *b = realloc(o->buf, cap);
-		if (b == NULL) {
-			o->failed = 1;
-			return;
-		}
-		o->buf = b;
-		o->cap = cap;
-	}
-	memcpy(o->buf + o->len, p, n);
-	o->len += n;
-}
-
-static void put_u16(struct out *o, uint16_t v)
-{
-	unsigned char b[2] = {(unsigned char)v, (unsigned char)(v >> 8)};
-	put(o, b, 2);
-}
-
-static void put_u32(struct out *o, uint32_t v)
-{
-	unsigned char b[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-	                      (unsigned char)(v >> 24)};
-	put(o, b, 4);
-}
-
-static void put_u64(struct out *o, uint64_t v)
-{
-	put_u32(o, (uint32_t)v);
-	put_u32(o, (uint32_t)(v >> 32));
-}
-
-static void put_f32(struct out *o, float f)
-{
-	uint32_t u;
-	memcpy(&u, &f, 4);
-	put_u32(o, u);
-}
-
-static void put_name(struct out *o, const char *s)
-{
-	size_t n = strlen(s);
-	put_u16(o, (uint16_t)n);
-	put(o, s, n);
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-/* put_part - a part, its cells in index order so that equal models give equal bytes */
-static void put_part(struct out *o, const struct part *p)
-{
-	put_f32(o, p->bias.w);
-	put_f32(o, p->bias.g2);
-	put_u32(o, (uint32_t)p->n);
-	if (p->n == 0)
-		return;
-	uint32_t *idx = malloc(p->n * sizeof(*idx));
-	if (idx == NULL) {
-		o->failed = 1;
-		return;
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < p->cap; i++)
-		if (p->e[i].key != EMPTY)
-			idx[k++] = p->e[i].key;
-	qsort(idx, k, sizeof(*idx), cmp_u32);
-	for (size_t i = 0; i < k; i++) {
-		const struct cell *c = part_find(p, idx[i]);
-		put_u32(o, idx[i]);
-		put_f32(o, c->w);
-		put_f32(o, c->g2);
-	}
-	free(idx);
-}
-
-int model_save(const struct model *m, unsigned char **buf, size_t *len)
-{
-	struct out o = {0};
-	*buf = NULL;
-	*len = 0;
-	put(&o, MODEL_MAGIC, 8);
-	put_u32(&o, MODEL_VERSION);
-	put_u32(&o, (uint32_t)m->n_heads);
-	for (size_t i = 0; i < m->n_heads; i++) {
-		const struct head *h = m->heads[i];
-		put_name(&o, h->name);
-		put_u64(&o, (uint64_t)h->examples);
-		put_part(&o, &h->global);
-		put_u32(&o, (uint32_t)h->n_inboxes);
-		for (size_t k = 0; k < h->n_inboxes; k++) {
-			put_name(&o, h->order[k]->name);
-			put_part(&o, &h->order[k]->part);
-		}
-	}
-	unsigned char hash[MODEL_HASH_BYTES];
-	if (sodium_init() < 0)
-		o.failed = 1;
-	if (!o.failed)
-		crypto_generichash(hash, sizeof(hash), o.buf, o.len, NULL, 0);
-	put(&o, hash, sizeof(hash));
-	if (o.failed) {
-		free(o.buf);
-		return -1;
-	}
-	*buf = o.buf;
-	*len = o.len;
-	return 0;
-}
-
-/* --- loading --------------------------------------------------------------------------------------- */
-
-/* A reader over the checked bytes; the first error sticks. */
-struct in {
-	const unsigned char *p;
-	size_t left;
-	char *err;
-	size_t errlen;
-	int failed;
-};
-
-static void in_fail(struct in *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void in_fail(struct in *r, const char *fmt, ...)
-{
-	if (r->failed)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(r->err, r->errlen, fmt, ap);
-	va_end(ap);
-	r->failed = 1;
-}
-
-static const unsigned char *take(struct in *r, size_t n)
-{
-	if (r->failed)
-		return NULL;
-	if (n > r->left) {
-		in_fail(r, "model: truncated");
-		return NULL;
-	}
-	const unsigned char *p = r->p;
-	r->p += n;
-	r->left -= n;
-	return p;
-}
-
-static uint32_t get_u32(struct in *r)
-{
-	const unsigned char *b = take(r, 4);
-	return b ? (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24 : 0;
-}
-
-static float get_f32(struct in *r)
-{
-	uint32_t u = get_u32(r);
-	float f;
-	memcpy(&f, &u, 4);
-	if (!isfinite(f)) {
-		in_fail(r, "model: a weight is not a finite number");
-		return 0;
-	}
-	return f;
-}
-
-/* get_name - a name into buf (NUL-terminated); 0 or -1 */
-static int get_name(struct in *r, char *buf, size_t size, const char *what)
-{
-	const unsigned char *b = take(r, 2);
-	size_t n = b ? (size_t)b[0] | (size_t)b[1] << 8 : 0;
-	if (b != NULL && (n == 0 || n > MODEL_MAX_NAME || n >= size))
-		in_fail(r, "model: %s name of %zu bytes", what, n);
-	const unsigned char *s = take(r, n);
-	if (s == NULL)
-		return -1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	if (memchr(buf, '\0', n) != NULL) {
-		in_fail(r, "model: %s name holds a NUL byte", what);
-		return -1;
-	}
-	return 0;
-}
-
-/* get_part - a part into p; 0 or -1 */
-static int get_part(struct in *r, struct part *p)
-{
-	p->bias.w = get_f32(r);
-	p->bias.g2 = get_f32(r);
-	uint32_t n = get_u32(r);
-	if (r->failed)
-		return -1;
-	if (n > FEATURES_DIM || (size_t)n * 12 > r->left) {
-		in_fail(r, "model: %u weights do not fit", n);
-		return -1;
-	}
-	uint32_t prev = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t idx = get_u32(r);
-		float w = get_f32(r), g2 = get_f32(r);
-		if (r->failed)
-			return -1;
-		if (idx >= FEATURES_DIM || (i > 0 && idx <= prev) || g2 < 0) {
-			in_fail(r, "model: weight %u of a part is out of order or out of range", i);
-			return -1;
-		}
-		struct cell *c = part_get(p, idx);
-		if (c == NULL) {
-			in_fail(r, "model: out of memory");
-			return -1;
-		}
-		*c = (struct cell){w, g2};
-		prev = idx;
-	}
-	return 0;
-}
-
-/* load_head - one head into m; 0 or -1 */
-static int load_head(struct in *r, struct model *m)
-{
-	char name[MODEL_MAX_NAME + 1];
-	if (get_name(r, name, sizeof(name), "a head's") < 0)
-		return -1;
-	if (head_find(m, name) != NULL) {
-		in_fail(r, "model: head \"%s\" twice", name);
-		return -1;
-	}
-	struct head *h = head_add(m, name);
-	if (h == NULL) {
-		in_fail(r, "model: out of memory");
-		return -1;
-	}
-	uint32_t lo = get_u32(r), hi = get_u32(r);
-	uint64_t ex = (uint64_t)hi << 32 | lo;
-	if (ex > INT64_MAX)
-		in_fail(r, "model: head \"%s\": example count out of range", name);
-	h->examples = (long long)ex;
-	if (get_part(r, &h->global) < 0)
-		return -1;
-	uint32_t n = get_u32(r);
-	if (!r->failed && n > MODEL_MAX_INBOXES)
-		in_fail(r, "model: head \"%s\": %u inboxes, more than %d", name, n, MODEL_MAX_INBOXES);
-	for (uint32_t i = 0; i < n && !r->failed; i++) {
-		if (get_name(r, name, sizeof(name), "an inbox's") < 0)
-			return -1;
-		if (inbox_find(h, name) != NULL) {
-			in_fail(r, "model: inbox \"%s\" twice", name);
-			return -1;
-		}
-		struct inbox *ib = inbox_add(h, name);
-		if (ib == NULL) {
-			in_fail(r, "model: out of memory");
-			return -1;
-		}
-		if (get_part(r, &ib->part) < 0)
-			return -1;
-	}
-	return r->failed ? -1 : 0;
-}
-
-struct model *model_load(const unsigned char *buf, size_t len, char *err, size_t errlen)
-{
-	struct in r = {buf, len, err, errlen, 0};
-	unsigned char hash[MODEL_HASH_BYTES];
-
-	if (len < 8 + 4 + 4 + MODEL_HASH_BYTES || memcmp(buf, MODEL_MAGIC, 8) != 0) {
-		snprintf(err, errlen, "model: not a model (%s)", len < 8 ? "too short" : "wrong magic");
-		return NULL;
-	}
-	if (len > MODEL_MAX_BLOB) {
-		snprintf(err, errlen, "model: %zu bytes, more than the limit of %u", len, MODEL_MAX_BLOB);
-		return NULL;
-	}
-	if (sodium_init() < 0) {
-		snprintf(err, errlen, "model: libsodium failed to start");
-		return NULL;
-	}
-	r.left = len - MODEL_HASH_BYTES;
-	crypto_generichash(hash, sizeof(hash), buf, r.left, NULL, 0);
-	if (sodium_memcmp(hash, buf + r.left, sizeof(hash)) != 0) {
-		snprintf(err, errlen, "model: checksum mismatch (damaged or truncated)");
-		return NULL;
-	}
-	take(&r, 8);
-	uint32_t version = get_u32(&r), n = get_u32(&r);
-	if (version != MODEL_VERSION) {
-		snprintf(err, errlen, "model: format version %u, this program reads %u", version,
-		         MODEL_VERSION);
-		return NULL;
-	}
-	if (n > MODEL_MAX_HEADS) {
-		snprintf(err, errlen, "model: %u heads, more than %d", n, MODEL_MAX_HEADS);
-		return NULL;
-	}
-	struct model *m = model_new();
-	if (m == NULL) {
-		snprintf(err, errlen, "model: out of memory");
-		return NULL;
-	}
-	for (uint32_t i = 0; i < n && !r.failed; i++)
-		load_head(&r, m);
-	if (!r.failed && r.left != 0)
-		in_fail(&r, "model: %zu bytes after the last head", r.left);
-	if (r.failed) {
-		model_free(&m);
-		return NULL;
-	}
-	return m;
+	long col = model_head_find(m, head);
+	return col >= 0 ? m->heads[col].examples : 0;
 }

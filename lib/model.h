@@ -12,7 +12,8 @@
  * Serialisation is a compact, versioned, checksummed binary form that is
  * stored in the database (mailroom.models) so that every decision can name
  * the model version that made it. model_load() checks everything it reads:
- * a damaged blob is refused, never half-loaded.
+ * a damaged blob is refused, never half-loaded. A blob of the previous
+ * format (version 1, a table per head) is converted on loading.
  */
 #ifndef MAILROOM_LIB_MODEL_H
 #define MAILROOM_LIB_MODEL_H
@@ -29,6 +30,12 @@ void model_free(struct model **mp);
 /* model_predict - probability 0..1 that the head's label applies; 0.5 for
  * a head never trained */
 double model_predict(const struct model *m, const char *head, const char *inbox, const struct feature_vector *v);
+
+/* model_predict_heads - out[k] = model_predict(m, heads[k], inbox, v) for
+ * k < n, in one pass over the weights: the cost of a prediction is the
+ * lookups of v's features, which all heads share */
+void model_predict_heads(const struct model *m, const char *const *heads, size_t n, const char *inbox,
+                         const struct feature_vector *v, double *out);
 
 /* model_learn - one SGD step towards label (1 or 0) with example weight w
  * (1.0 normal, more for an agent's correction); 0, or -1 when out of memory */

@@ -164,8 +164,7 @@ int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char 
 		const char *inbox = learn_inbox((const char *const *)s->conf->shared_inboxes.items,
 		                                s->conf->shared_inboxes.count, rcpts, n_rcpts);
 		features_extract(&fi, &s->v);
-		for (int i = 0; i < PRIORITY_LEVELS; i++)
-			levels[i] = model_predict(s->model, heads[i], inbox, &s->v);
+		model_predict_heads(s->model, heads, PRIORITY_LEVELS, inbox, &s->v, levels);
 		pi.model_levels = levels;
 		pi.model_version = s->version;
 	}

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <sodium.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,7 +215,7 @@ static void test_save_load(void)
 	l = model_load(bad, len, err, sizeof(err));
 	ok(l == NULL && strstr(err, "magic") != NULL, "wrong magic: %s", err);
 	memcpy(bad, buf, len);
-	put32(bad + 8, 2);
+	put32(bad + 8, 3);
 	rehash(bad, len);
 	l = model_load(bad, len, err, sizeof(err));
 	ok(l == NULL && strstr(err, "version") != NULL, "unknown version: %s", err);
@@ -223,8 +224,12 @@ static void test_save_load(void)
 	rehash(bad, len);
 	l = model_load(bad, len, err, sizeof(err));
 	ok(l == NULL && strstr(err, "heads") != NULL, "a huge head count, checksum fixed: %s", err);
-	/* the first head: name length (2), name, examples (8), bias (8), then its weight count */
-	size_t namelen = (size_t)buf[16] | (size_t)buf[17] << 8, at = 16 + 2 + namelen + 8 + 8;
+	/* the heads (name length, name, examples), then the global part: a bias
+	 * and its sum per head (8 bytes each), then its row count */
+	size_t heads = (size_t)buf[12] | (size_t)buf[13] << 8, at = 16;
+	for (size_t h = 0; h < heads; h++)
+		at += 2 + ((size_t)buf[at] | (size_t)buf[at + 1] << 8) + 8;
+	at += 8 * heads;
 	memcpy(bad, buf, len);
 	put32(bad + at, 0xfffffff0u);
 	rehash(bad, len);
@@ -236,7 +241,7 @@ static void test_save_load(void)
 	l = model_load(bad, len, err, sizeof(err));
 	ok(l == NULL && strstr(err, "range") != NULL, "an index out of range, checksum fixed: %s", err);
 	memcpy(bad, buf, len);
-	put32(bad + at + 8, 0x7fc00000u); /* the first weight: NaN */
+	put32(bad + at + 8, 0x7fc00000u); /* the first row's first weight: NaN */
 	rehash(bad, len);
 	l = model_load(bad, len, err, sizeof(err));
 	ok(l == NULL && strstr(err, "finite") != NULL, "a NaN weight, checksum fixed: %s", err);
@@ -247,9 +252,194 @@ static void test_save_load(void)
 	l = model_load(longer, len + 4, err, sizeof(err));
 	ok(l == NULL && strstr(err, "after the last head") != NULL, "bytes after the last head: %s", err);
 	free(longer);
+	memcpy(bad, buf, len);
+	put32(bad + at + 12, 0xbf800000u); /* the first row's first sum of squares: -1 */
+	rehash(bad, len);
+	l = model_load(bad, len, err, sizeof(err));
+	ok(l == NULL && strstr(err, "range") != NULL, "a negative sum of squares, checksum fixed: %s", err);
 	free(bad);
 	free(buf);
 	model_free(&m);
+}
+
+/* test_predict_heads - several heads at once give what one at a time gives,
+ * heads never trained included */
+static void test_predict_heads(void)
+{
+	struct model *m = model_new();
+	train(m, NULL);
+	train(m, "sales");
+	model_learn(m, "level:high", "support", &ham[2], 1, 3.0);
+	const char *heads[] = {"level:high", "none", "advertising"};
+	const char *inboxes[] = {NULL, "sales", "support", "unknown"};
+	int same = 1;
+	for (size_t i = 0; i < 4; i++) {
+		double p[3];
+		model_predict_heads(m, heads, 3, inboxes[i], &probe_similar, p);
+		for (size_t h = 0; h < 3; h++)
+			same &= p[h] == model_predict(m, heads[h], inboxes[i], &probe_similar);
+	}
+	ok(same, "model_predict_heads equals model_predict for every head and inbox");
+	/* more heads than one pass takes */
+	char names[40][16];
+	const char *many[40];
+	double p[40];
+	for (int h = 0; h < 40; h++) {
+		snprintf(names[h], sizeof(names[h]), "h%d", h);
+		many[h] = names[h];
+		model_learn(m, many[h], "sales", &spam[h % 4], h % 2, 1.0);
+	}
+	model_predict_heads(m, many, 40, "sales", &spam[1], p);
+	same = 1;
+	for (int h = 0; h < 40; h++)
+		same &= p[h] == model_predict(m, many[h], "sales", &spam[1]);
+	ok(same, "and so for 40 heads, learnt after others (the rows widened)");
+	model_free(&m);
+}
+
+/* A format-1 blob written by hand, as mailroom stored models before. */
+struct v1 {
+	unsigned char b[1024];
+	size_t n;
+};
+
+static void v1_u32(struct v1 *o, uint32_t v)
+{
+	put32(o->b + o->n, v);
+	o->n += 4;
+}
+
+static void v1_f32(struct v1 *o, float f)
+{
+	uint32_t u;
+	memcpy(&u, &f, 4);
+	v1_u32(o, u);
+}
+
+static void v1_name(struct v1 *o, const char *s)
+{
+	size_t n = strlen(s);
+	o->b[o->n++] = (unsigned char)n;
+	o->b[o->n++] = 0;
+	memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+/* v1_part - a part: bias, its sum, then cells (index, weight, sum) */
+static void v1_part(struct v1 *o, float bias, size_t n, const uint32_t *idx, const float *w)
+{
+	v1_f32(o, bias);
+	v1_f32(o, 1.0f);
+	v1_u32(o, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		v1_u32(o, idx[i]);
+		v1_f32(o, w[i]);
+		v1_f32(o, 2.0f);
+	}
+}
+
+/* v1_blob - two heads: advertising (global, inbox sales) and level:high
+ * (global, inbox support, and sales twice when dup) */
+static void v1_blob(struct v1 *o, int dup)
+{
+	o->n = 0;
+	memcpy(o->b, "MRMODEL1", 8);
+	o->n = 8;
+	v1_u32(o, 1);
+	v1_u32(o, 2);
+	v1_name(o, "advertising");
+	v1_u32(o, 7);
+	v1_u32(o, 0);
+	v1_part(o, 0.25f, 2, (const uint32_t[]){5, 9}, (const float[]){1.5f, -2.0f});
+	v1_u32(o, 1);
+	v1_name(o, "sales");
+	v1_part(o, 0.5f, 1, (const uint32_t[]){9}, (const float[]){1.0f});
+	v1_name(o, "level:high");
+	v1_u32(o, 3);
+	v1_u32(o, 0);
+	v1_part(o, -1.0f, 0, NULL, NULL);
+	v1_u32(o, dup ? 2 : 1);
+	v1_name(o, "support");
+	v1_part(o, 0.75f, 1, (const uint32_t[]){5}, (const float[]){0.5f});
+	if (dup) {
+		v1_name(o, "support");
+		v1_part(o, 0.75f, 0, NULL, NULL);
+	}
+	o->n += 32;
+	rehash(o->b, o->n);
+}
+
+static double sig(double z)
+{
+	return 1.0 / (1.0 + exp(-z));
+}
+
+/* test_v1 - a model of the previous format is converted on loading */
+static void test_v1(void)
+{
+	struct v1 o;
+	char err[256];
+	struct feature_vector v = {.n = 2, .index = {5, 9}, .value = {1.0f, 0.5f}};
+	v1_blob(&o, 0);
+	struct model *m = model_load(o.b, o.n, err, sizeof(err));
+	ok(m != NULL, "a format-1 model loads%s%s", m ? "" : ": ", m ? "" : err);
+	if (m == NULL)
+		return;
+	struct {
+		const char *head, *inbox;
+		double z;
+	} want[] = {
+	    {"advertising", NULL, 0.25 + 1.5 - 2.0 * 0.5},
+	    {"advertising", "sales", 0.25 + 0.5 + 1.5 + (-2.0 + 1.0) * 0.5},
+	    {"advertising", "support", 0.25 + 1.5 - 2.0 * 0.5},
+	    {"level:high", NULL, -1.0},
+	    {"level:high", "support", -1.0 + 0.75 + 0.5},
+	    {"level:high", "sales", -1.0},
+	};
+	int good = 1;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		double p = model_predict(m, want[i].head, want[i].inbox, &v);
+		if (fabs(p - sig(want[i].z)) > 1e-12) {
+			printf("# %s in %s: %.9f, want %.9f\n", want[i].head,
+			       want[i].inbox ? want[i].inbox : "-", p, sig(want[i].z));
+			good = 0;
+		}
+	}
+	ok(good, "it predicts what its weights say, each head with its own inboxes");
+	ok(model_examples(m, "advertising") == 7 && model_examples(m, "level:high") == 3,
+	   "the example counts are kept");
+	unsigned char *buf;
+	size_t len;
+	struct model *l = NULL;
+	ok(model_save(m, &buf, &len) == 0 && (l = model_load(buf, len, err, sizeof(err))) != NULL &&
+	       buf[8] == 2,
+	   "saved again in format 2, which loads");
+	good = l != NULL;
+	for (size_t i = 0; l != NULL && i < sizeof(want) / sizeof(want[0]); i++)
+		good &= model_predict(l, want[i].head, want[i].inbox, &v) ==
+		        model_predict(m, want[i].head, want[i].inbox, &v);
+	ok(good, "with the same predictions");
+	free(buf);
+	model_free(&l);
+	model_free(&m);
+
+	v1_blob(&o, 1);
+	m = model_load(o.b, o.n, err, sizeof(err));
+	ok(m == NULL && strstr(err, "twice") != NULL, "format 1: an inbox twice in a head: %s", err);
+	v1_blob(&o, 0);
+	put32(o.b + 16 + 2 + 11 + 8 + 8 + 4 + 12, 3); /* advertising's second index below its first */
+	rehash(o.b, o.n);
+	m = model_load(o.b, o.n, err, sizeof(err));
+	ok(m == NULL && strstr(err, "order") != NULL, "format 1: indexes out of order: %s", err);
+	int refused = 0, tried = 0;
+	for (size_t cut = 0; cut < o.n; cut++) {
+		v1_blob(&o, 0);
+		tried++;
+		if ((m = model_load(o.b, cut, err, sizeof(err))) == NULL)
+			refused++;
+		model_free(&m);
+	}
+	is_int(refused, tried, "format 1: every truncation is refused (%d lengths)", tried);
 }
 
 int main(void)
@@ -260,5 +450,7 @@ int main(void)
 	test_learning();
 	test_inboxes();
 	test_save_load();
+	test_predict_heads();
+	test_v1();
 	return done_testing();
 }
