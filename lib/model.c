@@ -273,10 +273,9 @@ long model_head_add(struct model *m, const char *name)
 	if (heads == NULL)
 		return -1;
 	m->heads = heads;
-	char *copy = strdup(name);
-	if (copy == NULL)
+	m->heads[m->n_heads].examples = 0;
+	if ((m->heads[m->n_heads].name = strdup(name)) == NULL)
 		return -1;
-	m->heads[m->n_heads] = (struct model_head){copy, 0};
 	return (long)m->n_heads++;
 }
 
