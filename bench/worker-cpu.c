@@ -70,8 +70,8 @@ static const char *const heads[] = {"advertising", "level:urgent", "level:high",
 static struct model *bench_model;
 static const char *const rcpts[] = {"info@example.com"}; /* also the inbox of the model's part */
 static int bench_learn;                                  /* the warm-up round trains the model */
-static int bench_score = 1; /* 0: leave scoring out (the rounds that compare CPU time) */
-static int bench_parts;      /* 1: time the parts of scoring into score_parts */
+static int bench_score = 1;   /* 0: leave scoring out (the rounds that compare CPU time) */
+static int bench_parts;       /* 1: time the parts of scoring into score_parts */
 static double score_parts[3]; /* seconds of CPU: features, heads, priority rules */
 
 struct mail {
@@ -299,16 +299,18 @@ static double score(const struct mail *mail, const struct mp_message *m, const s
 	for (size_t h = 0; h < N_HEADS; h++)
 		sum += p[h];
 	/* then the priority rules with the model's level probabilities, as worker/scoring.c */
-	const double levels[PRIORITY_LEVELS] = {[PRIORITY_URGENT] = p[1], [PRIORITY_HIGH] = p[2],
-						[PRIORITY_NORMAL] = p[3], [PRIORITY_LOW] = p[4]};
+	const double levels[PRIORITY_LEVELS] = {[PRIORITY_URGENT] = p[1],
+	                                        [PRIORITY_HIGH] = p[2],
+	                                        [PRIORITY_NORMAL] = p[3],
+	                                        [PRIORITY_LOW] = p[4]};
 	struct priority_input pi = {.subject = m->subject,
-				    .text = m->text_new,
-				    .class = c->class,
-				    .flags = c->flags,
-				    .vip = c->vip,
-				    .sent_at = m->date,
-				    .model_levels = levels,
-				    .model_version = 1};
+	                            .text = m->text_new,
+	                            .class = c->class,
+	                            .flags = c->flags,
+	                            .vip = c->vip,
+	                            .sent_at = m->date,
+	                            .model_levels = levels,
+	                            .model_version = 1};
 	struct priority_result r;
 	char err[256];
 	if (priority_score(&pi, &r, err, sizeof(err)) == 0)
@@ -558,10 +560,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		sort_one(&mails[i], rules, &book, &parts_tally);
 	bench_parts = 0;
-	printf("inside scoring, CPU time: features_extract %.1f us, %zu heads %.1f us, priority_score %.1f us "
-	       "(one round)\n",
-	       score_parts[0] * 1e6 / (double)n, N_HEADS, score_parts[1] * 1e6 / (double)n,
-	       score_parts[2] * 1e6 / (double)n);
+	printf(
+	    "inside scoring, CPU time: features_extract %.1f us, %zu heads %.1f us, priority_score %.1f us "
+	    "(one round)\n",
+	    score_parts[0] * 1e6 / (double)n, N_HEADS, score_parts[1] * 1e6 / (double)n,
+	    score_parts[2] * 1e6 / (double)n);
 	double scan, flags;
 	parts_alone(mails, n, &scan, &flags);
 	double base = 0;
