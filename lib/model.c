@@ -35,14 +35,16 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "model-impl.h"
 
 #define ETA           0.4
 #define LAMBDA_GLOBAL 1e-6
 #define LAMBDA_INBOX  1e-5
-#define WEIGHT_CLAMP  30.0f /* |weight| at most: keeps a flood of one label from running away */
-#define CHUNK         16    /* heads predicted in one pass over the features */
+#define WEIGHT_CLAMP  30.0f             /* |weight| at most: keeps a flood of one label from running away */
+#define CHUNK         16                /* heads predicted in one pass over the features */
+#define HUGE_PAGE     ((size_t)2 << 20) /* tables from this size on ask for huge pages */
 
 /* --- sparse parts ---------------------------------------------------------------------------- */
 
@@ -70,13 +72,23 @@ long model_row_find(const struct model *m, const struct model_part *p, uint32_t 
 }
 
 /* rows_alloc - cap empty rows of stride words, aligned so that a row of up
- * to 64 bytes never straddles two cache lines; NULL when out of memory */
+ * to 64 bytes never straddles two cache lines; NULL when out of memory. A
+ * table of megabytes asks for huge pages: with 4 kB pages nearly every
+ * lookup in it would also miss the TLB. */
 static union model_word *rows_alloc(size_t cap, size_t stride)
 {
 	size_t bytes = (cap * stride * sizeof(union model_word) + 63) & ~(size_t)63;
-	union model_word *r = aligned_alloc(64, bytes);
-	if (r == NULL)
+	union model_word *r;
+	if (bytes >= HUGE_PAGE) {
+		bytes = (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+		if ((r = aligned_alloc(HUGE_PAGE, bytes)) == NULL)
+			return NULL;
+#ifdef MADV_HUGEPAGE
+		(void)madvise(r, bytes, MADV_HUGEPAGE); /* a hint: the table works without */
+#endif
+	} else if ((r = aligned_alloc(64, bytes)) == NULL) {
 		return NULL;
+	}
 	memset(r, 0, bytes);
 	for (size_t i = 0; i < cap; i++)
 		r[i * stride].key = MODEL_EMPTY;
