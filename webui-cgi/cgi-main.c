@@ -77,6 +77,11 @@ int main(void)
 
 	req.method = getenv("REQUEST_METHOD");
 	req.path = getenv("PATH_INFO");
+	req.script_name = getenv("SCRIPT_NAME");
+	if (req.script_name == NULL || !base_ok(req.script_name))
+		req.script_name = "";
+	if (req.path == NULL || req.path[0] == '\0')
+		req.path = "/";
 	req.query = getenv("QUERY_STRING");
 	req.cookie = header_env("HTTP_COOKIE", REQ_COOKIE_MAX, &bad);
 	req.origin = header_env("HTTP_ORIGIN", REQ_HEADER_MAX, &bad);
@@ -89,8 +94,7 @@ int main(void)
 		req.user_agent = "";
 	req.https = https != NULL && strcmp(https, "on") == 0;
 
-	if (req.method == NULL || req.path == NULL || strlen(req.path) > PATH_INFO_MAX ||
-	    !header_ok(req.path, PATH_INFO_MAX))
+	if (req.method == NULL || strlen(req.path) > PATH_INFO_MAX || !header_ok(req.path, PATH_INFO_MAX))
 		return refuse("404 Not Found");
 	if (bad || (req.query != NULL && strlen(req.query) > REQ_QUERY_MAX))
 		return refuse("400 Bad Request");

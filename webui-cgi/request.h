@@ -17,8 +17,8 @@
 #define REQ_HEADER_MAX 512   /* bytes of Origin, User-Agent, Host and the like */
 
 struct web_request {
-	const char *method, *path, *query, *cookie, *origin, *fetch_site, *host, *remote_addr, *user_agent,
-	    *content_type;
+	const char *method, *path, *script_name, *query, *cookie, *origin, *fetch_site, *host, *remote_addr,
+	    *user_agent, *content_type;
 	int https;
 	const char *body; /* NUL-terminated; NULL without a body */
 	size_t body_len;

@@ -63,22 +63,33 @@ int respond_error(FILE *out, const char *status)
 	page_head(mem, status);
 	fputs("<h1>", mem);
 	esc_html(mem, status);
-	fputs("</h1>\n<p><a href=\"/\">mailroom</a></p>\n", mem);
+	fputs("</h1>\n", mem);
 	page_foot(mem);
 	long len = ftell(mem);
 	fclose(mem);
 	return respond_page(out, status, NULL, body, len > 0 ? (size_t)len : 0);
 }
 
-int respond_redirect(FILE *out, const char *path, const char *cookies)
+int base_ok(const char *base)
 {
-	if (path[0] != '/' || path[1] == '/' || strchr(path, '\\') != NULL)
+	size_t len = strlen(base);
+	if (len > 128 || (len > 0 && (base[0] != '/' || base[len - 1] == '/' || strstr(base, "//") != NULL)))
+		return 0;
+	return strspn(base, "/ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~") == len;
+}
+
+int respond_redirect(FILE *out, const char *base, const char *path, const char *cookies)
+{
+	if (!base_ok(base))
+		base = "";
+	if (path[0] != '/' || path[1] == '/' || strspn(path, "/abcdefghijklmnopqrstuvwxyz") != strlen(path))
 		path = "/";
 	fputs("Status: 303 See Other\r\n", out);
 	respond_headers(out);
 	if (cookies != NULL)
 		fputs(cookies, out);
 	fputs("Location: ", out);
+	fputs(base, out);
 	fputs(path, out);
 	fputs("\r\nContent-Length: 0\r\n\r\n", out);
 	return 0;

@@ -20,8 +20,12 @@ void respond_headers(FILE *out);
 void respond_cookie(FILE *out, const char *name, const char *value, long max_age);
 /* respond_error - an HTML page naming only the status, e.g. "404 Not Found" */
 int respond_error(FILE *out, const char *status);
-/* respond_redirect - 303 See Other to a path of ours (never an outside URL) */
-int respond_redirect(FILE *out, const char *path, const char *cookies);
+/* respond_redirect - 303 See Other to base (SCRIPT_NAME, checked by
+ * base_ok) followed by a path of ours; never to an outside URL */
+int respond_redirect(FILE *out, const char *base, const char *path, const char *cookies);
+/* base_ok - may this SCRIPT_NAME prefix our links? "" or /seg[/seg...]
+ * of letters, digits and - . _ ~, at most 128 bytes */
+int base_ok(const char *base);
 /* respond_page - 200 with an HTML body of len bytes; extra headers (may be
  * NULL, each line ending CR LF) go before the body */
 int respond_page(FILE *out, const char *status, const char *extra, const char *body, size_t len);

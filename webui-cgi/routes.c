@@ -106,7 +106,9 @@ static int login_page(struct ctx *c, const char *status, const char *message)
 		esc_html(mem, message);
 		fputs("</p>\n", mem);
 	}
-	fputs("<form method=\"post\" action=\"/login\">\n<input type=\"hidden\" name=\"csrf\" value=\"", mem);
+	fputs("<form method=\"post\" action=\"", mem);
+	esc_attr(mem, c->req->script_name);
+	fputs("/login\">\n<input type=\"hidden\" name=\"csrf\" value=\"", mem);
 	esc_attr(mem, tok);
 	fputs(
 	    "\">\n<p><label>Login <input name=\"login\" autocomplete=\"username\" required "
@@ -145,7 +147,7 @@ static int get_login(struct ctx *c, const char *arg)
 		if (r < 0)
 			return 0;
 		if (r > 0)
-			return respond_redirect(c->out, "/", NULL);
+			return respond_redirect(c->out, c->req->script_name, "/", NULL);
 	}
 	return login_page(c, "200 OK", NULL);
 }
@@ -188,7 +190,7 @@ static int post_login(struct ctx *c, const char *arg)
 		respond_cookie(ck, SESSION_COOKIE, tok, -1);
 		respond_cookie(ck, LOGIN_COOKIE, "", 0);
 		fclose(ck);
-		rc = respond_redirect(c->out, "/", cookies);
+		rc = respond_redirect(c->out, c->req->script_name, "/", cookies);
 	}
 	return rc;
 }
@@ -224,7 +226,7 @@ static int post_logout(struct ctx *c, const char *arg)
 		return server_error(c, "sign-out", "out of memory");
 	respond_cookie(ck, SESSION_COOKIE, "", 0);
 	fclose(ck);
-	return respond_redirect(c->out, "/login", cookies);
+	return respond_redirect(c->out, c->req->script_name, "/login", cookies);
 }
 
 /* get_home - GET /: who is signed in, and a sign-out button */
@@ -232,7 +234,10 @@ static int get_home(struct ctx *c, const char *arg)
 {
 	(void)arg;
 	struct session s;
-	char csrf[CSRF_HEX + 1];
+	char csrf[CSRF_HEX + 1], tok[SESSION_TOKEN_HEX + 1];
+	session_token(c->req, tok);
+	if (tok[0] == '\0')
+		return respond_redirect(c->out, c->req->script_name, "/login", NULL);
 	PGconn *conn = connect_db(c);
 	if (conn == NULL)
 		return 0;
@@ -241,7 +246,7 @@ static int get_home(struct ctx *c, const char *arg)
 	if (r < 0)
 		return 0;
 	if (r == 0)
-		return respond_redirect(c->out, "/login", NULL);
+		return respond_redirect(c->out, c->req->script_name, "/login", NULL);
 	char *body = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&body, &len);

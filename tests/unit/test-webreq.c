@@ -179,11 +179,23 @@ static void test_respond(void)
 	       "session cookie");
 	free(buf);
 	mem = open_memstream(&buf, &len);
-	respond_redirect(mem, "//evil.example/", NULL);
+	respond_redirect(mem, "", "//evil.example/", NULL);
 	fclose(mem);
 	ok(strstr(buf, "\r\nLocation: /\r\n") != NULL, "redirect to another host becomes /");
 	ok(strstr(buf, "frame-ancestors 'none'") != NULL, "redirect carries the CSP");
 	free(buf);
+	mem = open_memstream(&buf, &len);
+	respond_redirect(mem, "/mailroom.cgi", "/login", NULL);
+	fclose(mem);
+	ok(strstr(buf, "\r\nLocation: /mailroom.cgi/login\r\n") != NULL, "redirect under SCRIPT_NAME");
+	free(buf);
+	static const struct {
+		const char *base;
+		int want;
+	} bases[] = {{"", 1},  {"/mailroom.cgi", 1}, {"/a/b", 1}, {"/", 0},   {"//evil", 0},
+	             {"a", 0}, {"/a\"b", 0},         {"/a/", 0},  {"/a b", 0}};
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++)
+		is_int(base_ok(bases[i].base), bases[i].want, "base_ok(%s)", bases[i].base);
 }
 
 int main(void)
