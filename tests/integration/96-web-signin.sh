@@ -10,7 +10,8 @@
 #    CSRF token; with the right one the session row is gone and the old
 #    cookie no longer works.
 # 4. Wrong passwords: after web.login_max_failures failures even the right
-#    password is refused (429); failures are audited.
+#    password is refused (429); failures are audited. Then the same per
+#    client address (web.addr_max_failures), with the CGI run directly.
 # 5. TOTP (code computed here with python's hmac): no code and a wrong code
 #    are refused, the right code works once, the same code again is refused.
 # 6. Idle and absolute session expiry; disable and reset end sessions.
@@ -145,6 +146,26 @@ is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'web.signin.
 sign_in "nosuch$tok" "$pw"; is "$ST" 401 "an unknown login fails like a wrong password"
 sql_admin "DELETE FROM mailroom.login_failures WHERE login = '$bob'" >/dev/null
 sign_in "$bob" "$pw"; is "$ST" 303 "after the window the right password works"
+
+# 4b. throttling by client address: mailroom.cgi run directly, as a web
+# server would, with web.addr_max_failures = 3 and a documentation address
+conf3=$T_TMP/addr3.conf
+sed '/^web = {/a\  addr_max_failures = 3;' "$MAILROOM_CONF" > "$conf3"
+at_exit "sql_admin \"DELETE FROM mailroom.login_failures WHERE addr = '192.0.2.77'\" >/dev/null"
+cgi_login() { # LOGIN PASSWORD - POST /login from 192.0.2.77; prints the status line
+	local body="csrf=$(printf '7%.0s' {1..64})&login=$1&password=$2"
+	printf '%s' "$body" | env -i PATH="$PATH" MAILROOM_CONF="$conf3" REQUEST_METHOD=POST PATH_INFO=/login \
+		HTTP_HOST=cgi.example HTTP_ORIGIN=http://cgi.example REMOTE_ADDR=192.0.2.77 \
+		CONTENT_TYPE=application/x-www-form-urlencoded CONTENT_LENGTH=${#body} \
+		HTTP_COOKIE="__Host-mailroom-login=$(printf '7%.0s' {1..64})" "$top_builddir/webui-cgi/mailroom.cgi" |
+		sed -n '1s/\r$//p'
+}
+for i in 1 2 3; do
+	is "$(cgi_login "nosuch$i$tok" wrong)" "Status: 401 Unauthorized" "failure $i from one address"
+done
+is "$(cgi_login "other$tok" wrong)" "Status: 429 Too Many Requests" "then any login from that address is refused"
+is "$(sql_admin "SELECT count(*) FROM mailroom.login_failures WHERE addr = '192.0.2.77'")" 3 \
+	"a refused attempt is not a new failure row"
 
 # 5. TOTP
 uri=$(ctl user totp "$ann")
