@@ -109,10 +109,13 @@ const char *form_get(const struct form *f, const char *name)
 	return NULL;
 }
 
+/* form_free - values are wiped before they are freed: one is a password */
 void form_free(struct form *f)
 {
 	for (size_t i = 0; i < f->n; i++) {
 		free(f->field[i].name);
+		if (f->field[i].value != NULL)
+			explicit_bzero(f->field[i].value, strlen(f->field[i].value));
 		free(f->field[i].value);
 	}
 	f->n = 0;
