@@ -12,6 +12,7 @@
 # 4. Wrong passwords: after web.login_max_failures failures even the right
 #    password is refused (429); failures are audited. Then the same per
 #    client address (web.addr_max_failures), with the CGI run directly.
+#    A hash weaker than today's limits is replaced at sign-in.
 # 5. TOTP (code computed here with python's hmac): no code and a wrong code
 #    are refused, the right code works once, the same code again is refused.
 # 6. Idle and absolute session expiry; disable and reset end sessions.
@@ -23,6 +24,7 @@ require_stack
 
 CTL=$top_builddir/ctl/mailroomctl
 [[ -x $CTL ]] || bail "mailroomctl not built"
+command -v argon2 >/dev/null || bail "the argon2 command is missing (apt-get install argon2)"
 [[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
 ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
 ctlq() { ctl "$@" >/dev/null; }
@@ -166,6 +168,18 @@ done
 is "$(cgi_login "other$tok" wrong)" "Status: 429 Too Many Requests" "then any login from that address is refused"
 is "$(sql_admin "SELECT count(*) FROM mailroom.login_failures WHERE addr = '192.0.2.77'")" 3 \
 	"a refused attempt is not a new failure row"
+
+# 4c. rehash: a hash made with weaker limits than today's (by the argon2
+# command, not libsodium) still signs in, and is replaced by one with
+# today's limits
+weak=$(printf '%s' "$pw" | argon2 "salt$tok" -id -t 1 -m 12 -p 1 -e)
+like "$weak" '^\$argon2id\$v=19\$m=4096,t=1,p=1\$' "a weak Argon2id hash"
+sql_admin "UPDATE mailroom.user_credentials SET password_hash = '$weak' WHERE user_id = (SELECT id FROM mailroom.users WHERE login = '$bob')" >/dev/null
+sign_in "$bob" "$pw"; is "$ST" 303 "the weak hash still signs in"
+now_hash=$(sql_admin "SELECT password_hash FROM mailroom.user_credentials WHERE user_id = (SELECT id FROM mailroom.users WHERE login = '$bob')")
+isnt "$now_hash" "$weak" "and is replaced at sign-in"
+like "$now_hash" '^\$argon2id\$v=19\$m=65536,t=2,p=1\$' "by one with the interactive limits"
+sign_in "$bob" "$pw"; is "$ST" 303 "the new hash signs in"
 
 # 5. TOTP
 uri=$(ctl user totp "$ann")
