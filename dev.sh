@@ -19,9 +19,9 @@ set -euo pipefail
 
 # Debian packages needed to build, run and test mailroom.
 PACKAGES="build-essential autoconf automake libtool pkg-config libmilter-dev
-libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev
+libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev liboath-dev
 libgmime-3.0-dev libjansson-dev libxml2-dev postgresql postfix miltertest swaks python3
-libclang-rt-14-dev clang cppcheck lighttpd"
+libclang-rt-14-dev clang cppcheck lighttpd argon2"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 RUN=$ROOT/.run
@@ -509,6 +509,19 @@ import_demo_addressbook() {
   "$CTL_BIN" -c "$CONF" import contacts "$ROOT/demo/addressbook.csv" || die "importing demo/addressbook.csv failed"
 }
 
+# The first sign-in to the web pages: an admin with a random password,
+# created and printed once, only while no user exists.
+FIRST_ADMIN=
+create_first_admin() {
+  local n pw
+  n=$(psql_admin -d mailroom -A -t -c 'SELECT count(*) FROM mailroom.users') || die "cannot read the users"
+  [[ $n == 0 ]] || return 0
+  "$CTL_BIN" -c "$CONF" user add admin --name Administrator --role admin >/dev/null || die "creating the admin login failed"
+  pw=$("$CTL_BIN" -c "$CONF" user reset admin | sed -n 's/^password for admin: //p')
+  [[ -n $pw ]] || die "setting the admin password failed"
+  FIRST_ADMIN="login admin, password $pw (shown only now; a new one: ctl/mailroomctl -c .run/mailroom.conf user reset admin)"
+}
+
 send_demo_mail() {
   local file dir from to server
   say "sending demo mail from demo/mail/"
@@ -539,7 +552,10 @@ mailroom is running.
   originating SMTP  $SMTP_SUBMIT     (outbound mail, {daemon_name}=ORIGINATING)
   Maildirs          $MAILDIR/example.com/<localpart>/
   everything else   $MAILDIR/sink/    (no mail leaves this machine)
-  web pages         $WEB_URL  (the calendar feed: $WEB_URL/calendar/TOKEN.ics)
+  web pages         $WEB_URL/login  (the calendar feed: $WEB_URL/calendar/TOKEN.ics)
+EOF
+  [[ -z $FIRST_ADMIN ]] || echo "  first sign-in     $FIRST_ADMIN"
+  cat <<EOF
   logs              $LOGDIR/  (milter.log, postfix.log, worker.log, lighttpd.log) and $PGDATA_DIR/log/
 
 See the records, and how the worker sorted them:
@@ -676,6 +692,7 @@ cmd_up() {
   postfix_configure
   postfix_start
   web_start
+  create_first_admin
   if [[ ${MAILROOM_DEMO:-1} != 0 ]]; then
     import_demo_addressbook
     send_demo_mail

@@ -17,6 +17,7 @@
 #include "deadlineadmin.h"
 #include "migrate.h"
 #include "remindersadmin.h"
+#include "useradmin.h"
 #include "rulesadmin.h"
 #include "learnfiles.h"
 #include "tryclassify.h"
@@ -82,8 +83,10 @@ static const struct ctl_command ctl_commands[] = {
 	 "recompute the audit trail's hash chain; exit 1 when a row was changed or removed", 1},
 	{"learn", cmd_learn, "urgent|high|normal|low|advertising|not-advertising FILE...",
 	 "teach the local model: the files' priority level, or whether they are advertising", 1},
-	{"user", cmd_user, "add LOGIN [--name N] [--email E] [--role admin|lead|agent|auditor]",
-	 "add a user of the team (minimal: no password yet)", 1},
+	{"user", cmd_user, USERADMIN_USAGE,
+	 "users of the team and their sign-in to the web pages (password from FILE or - for stdin; totp prints "
+	 "the key once)",
+	 1},
 	{"reminder", cmd_reminder,
 	 "add --conversation ID|--organisation ID --due TIME --message TEXT [--by LOGIN] [--assignee LOGIN] "
 	 "[--mail] | list [--due] | done ID | snooze ID UNTIL",
@@ -424,10 +427,10 @@ static int run_admin(const struct ctl_context *ctx, int argc, char **argv,
 	return rc < 0 ? EXIT_RUNTIME : flush_stdout();
 }
 
-/* cmd_user - `user add LOGIN ...` */
+/* cmd_user - `user add|disable|reset|totp LOGIN ...` */
 static int cmd_user(const struct ctl_context *ctx, int argc, char **argv)
 {
-	return run_admin(ctx, argc, argv, remindersadmin_user);
+	return run_admin(ctx, argc, argv, useradmin_user);
 }
 
 /* cmd_reminder - `reminder add|list|done|snooze` */

@@ -1,6 +1,6 @@
 /* remindersadmin.h - `mailroomctl user add`, `reminder ...` and `calendar
  * ...`: the team's users (minimal: login, name, mail address, role; the
- * web pages add passwords later), reminders and calendar feed tokens.
+ * web sign-in is in useradmin.c), reminders and calendar feed tokens.
  * Every change is written to the audit trail in the same statement.
  *
  * Each entry gets argv from the command name on and returns 0, -1 after

@@ -85,6 +85,12 @@ static const struct conf_key conf_keys[] = {
     INT("worker.notify.timeout_ms", notify_timeout_ms, 10000, 500, 60000),
 
     STR("web.database", web_database, "dbname=mailroom user=mailroom_web"),
+    STR("web.origin", web_origin, ""),
+    INT("web.session_idle_minutes", web_session_idle_minutes, 30, 1, 1440),
+    INT("web.session_max_hours", web_session_max_hours, 12, 1, 720),
+    INT("web.login_window_minutes", web_login_window_minutes, 15, 1, 1440),
+    INT("web.login_max_failures", web_login_max_failures, 5, 1, 1000),
+    INT("web.addr_max_failures", web_addr_max_failures, 50, 1, 100000),
 
     STRC("deadlines.timezone", deadlines_timezone, "Europe/Berlin", CHECK_TZ),
     STRC("deadlines.state", deadlines_state, "", CHECK_STATE),

@@ -59,6 +59,12 @@ struct mailroom_conf {
 
 	/* web pages (mailroom.cgi) */
 	char *web_database;
+	char *web_origin; /* "": scheme and Host of the request */
+	long long web_session_idle_minutes;
+	long long web_session_max_hours;
+	long long web_login_window_minutes;
+	long long web_login_max_failures;
+	long long web_addr_max_failures;
 
 	/* deadlines: business calendar and response-deadline policies */
 	char *deadlines_timezone;

@@ -1,20 +1,22 @@
 /* cgi-main.c - mailroom.cgi: the web pages' one CGI binary.
  *
- * The only file that touches the CGI environment. Requests are routed by
- * PATH_INFO through one table; for now the only route is the calendar
- * feed, GET /calendar/<token>.ics. Everything else, and every failure, is
- * a short plain-text status with no detail: an error never tells a caller
- * whether a token exists or what the database said (that goes to stderr,
- * the web server's error log).
+ * The only file that touches the CGI environment: it reads the variables
+ * and the request body into a struct web_request, with caps, and hands it
+ * to the router (routes.c). A request that is malformed before routing
+ * (an over-long path or query, a body larger than the cap or shorter than
+ * CONTENT_LENGTH, header values that are not printable ASCII) gets a bare
+ * error page; details go to stderr, the web server's error log, never to
+ * the caller.
  */
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "calfeed.h"
 #include "conf.h"
-#include "db.h"
+#include "request.h"
+#include "respond.h"
+#include "routes.h"
 
 #ifndef MAILROOM_SYSCONFDIR
 #define MAILROOM_SYSCONFDIR "/etc/mailroom"
@@ -22,107 +24,101 @@
 
 #define PATH_INFO_MAX 256
 
-/* A route: method, a path prefix and suffix around one variable part, a handler. */
-struct route {
-	const char *method;
-	const char *prefix, *suffix;
-	size_t arg_max;
-	int (*handle)(const struct mailroom_conf *conf, const char *arg);
-};
-
-/* security_headers - sent with every answer */
-static void security_headers(void)
+/* header_env - an environment variable holding a request header, or NULL
+ * when absent; *bad set when present but too long or not printable */
+static const char *header_env(const char *name, size_t max, int *bad)
 {
-	fputs("X-Content-Type-Options: nosniff\r\n"
-	      "Referrer-Policy: no-referrer\r\n"
-	      "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
-	      "X-Frame-Options: DENY\r\n"
-	      "Cache-Control: no-store\r\n",
-	      stdout);
+	const char *v = getenv(name);
+	if (v != NULL && !header_ok(v, max))
+		*bad = 1;
+	return v;
 }
 
-/* status_page - a bare status answer: "404 Not Found" and the like */
-static int status_page(const char *status)
+/* read_body - CONTENT_LENGTH bytes of stdin into a NUL-terminated buffer:
+ * 0, -1 malformed or short (400), -2 too large (413) */
+static int read_body(struct web_request *req, char **bufp)
 {
-	printf("Status: %s\r\n", status);
-	security_headers();
-	printf("Content-Type: text/plain; charset=utf-8\r\n\r\n%s\n", status);
-	return 0;
-}
-
-/* calendar_feed - GET /calendar/<token>.ics: the user's feed, or 404 */
-static int calendar_feed(const struct mailroom_conf *conf, const char *token)
-{
-	char err[1024], *body = NULL;
 	size_t len = 0;
-	PGconn *conn = db_connect(conf->web_database, "mailroom.cgi", err, sizeof(err));
-	if (conn == NULL) {
-		fprintf(stderr, "mailroom.cgi: %s\n", err);
-		return status_page("503 Service Unavailable");
-	}
-	FILE *mem = open_memstream(&body, &len);
-	int r = mem != NULL ? calfeed_write(conn, token, mem, err, sizeof(err)) : -1;
-	if (mem != NULL && fclose(mem) != 0)
-		r = -1;
-	db_close(&conn);
+	int r = content_length_parse(getenv("CONTENT_LENGTH"), REQ_BODY_MAX, &len);
+	*bufp = NULL;
 	if (r < 0)
-		fprintf(stderr, "mailroom.cgi: calendar: %s\n", mem != NULL ? err : "out of memory");
-	if (r != 1) {
-		free(body);
-		return status_page(r == 0 ? "404 Not Found" : "500 Internal Server Error");
+		return r;
+	char *buf = malloc(len + 1);
+	if (buf == NULL)
+		return -1;
+	if (len > 0 && fread(buf, 1, len, stdin) != len) {
+		free(buf);
+		return -1;
 	}
-	printf("Status: 200 OK\r\n");
-	security_headers();
-	printf("Content-Type: text/calendar; charset=utf-8\r\nContent-Length: %zu\r\n\r\n", len);
-	fwrite(body, 1, len, stdout);
-	free(body);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		free(buf);
+		return -1;
+	}
+	req->body = buf;
+	req->body_len = len;
+	*bufp = buf;
 	return 0;
 }
 
-static const struct route routes[] = {
-    {"GET", "/calendar/", ".ics", CALFEED_TOKEN_HEX, calendar_feed},
-};
-
-/* route_request - find the route for method and path and run it */
-static int route_request(const struct mailroom_conf *conf, const char *method, const char *path)
+/* refuse - an error page before routing; the exit status of main */
+static int refuse(const char *status)
 {
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *r = &routes[i];
-		size_t plen = strlen(r->prefix), slen = strlen(r->suffix), len = strlen(path);
-		if (len < plen + slen || strncmp(path, r->prefix, plen) != 0 ||
-		    strcmp(path + len - slen, r->suffix) != 0)
-			continue;
-		size_t alen = len - plen - slen;
-		if (alen == 0 || alen > r->arg_max || memchr(path + plen, '/', alen) != NULL)
-			continue;
-		if (strcmp(method, r->method) != 0)
-			return status_page("405 Method Not Allowed");
-		char arg[PATH_INFO_MAX + 1];
-		memcpy(arg, path + plen, alen);
-		arg[alen] = '\0';
-		return r->handle(conf, arg);
-	}
-	return status_page("404 Not Found");
+	respond_error(stdout, status);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int main(void)
 {
-	const char *method = getenv("REQUEST_METHOD");
-	const char *path = getenv("PATH_INFO");
-	const char *conf_path = getenv("MAILROOM_CONF");
-	char err[1024];
+	struct web_request req = {0};
+	const char *conf_path = getenv("MAILROOM_CONF"), *https = getenv("HTTPS");
+	char err[1024], *body = NULL;
+	int bad = 0;
 
-	if (method == NULL || path == NULL || strlen(path) > PATH_INFO_MAX)
-		return status_page("404 Not Found");
-	if (sodium_init() < 0)
-		return status_page("500 Internal Server Error");
+	req.method = getenv("REQUEST_METHOD");
+	req.path = getenv("PATH_INFO");
+	req.script_name = getenv("SCRIPT_NAME");
+	if (req.script_name == NULL || !base_ok(req.script_name))
+		req.script_name = "";
+	if (req.path == NULL || req.path[0] == '\0')
+		req.path = "/";
+	req.query = getenv("QUERY_STRING");
+	req.cookie = header_env("HTTP_COOKIE", REQ_COOKIE_MAX, &bad);
+	req.origin = header_env("HTTP_ORIGIN", REQ_HEADER_MAX, &bad);
+	req.fetch_site = header_env("HTTP_SEC_FETCH_SITE", REQ_HEADER_MAX, &bad);
+	req.host = header_env("HTTP_HOST", REQ_HEADER_MAX, &bad);
+	req.content_type = header_env("CONTENT_TYPE", REQ_HEADER_MAX, &bad);
+	req.remote_addr = header_env("REMOTE_ADDR", 64, &bad);
+	req.user_agent = getenv("HTTP_USER_AGENT");
+	if (req.user_agent != NULL && !header_ok(req.user_agent, REQ_HEADER_MAX))
+		req.user_agent = "";
+	req.https = https != NULL && strcmp(https, "on") == 0;
+
+	if (req.method == NULL || strlen(req.path) > PATH_INFO_MAX || !header_ok(req.path, PATH_INFO_MAX))
+		return refuse("404 Not Found");
+	if (bad || (req.query != NULL && strlen(req.query) > REQ_QUERY_MAX))
+		return refuse("400 Bad Request");
+	if (strcmp(req.method, "POST") == 0) {
+		int r = read_body(&req, &body);
+		if (r < 0)
+			return refuse(r == -2 ? "413 Content Too Large" : "400 Bad Request");
+	}
+	if (sodium_init() < 0) {
+		free(body);
+		return refuse("500 Internal Server Error");
+	}
 	struct mailroom_conf *conf =
 	    conf_load(conf_path != NULL ? conf_path : MAILROOM_SYSCONFDIR "/mailroom.conf", err, sizeof(err));
 	if (conf == NULL) {
 		fprintf(stderr, "mailroom.cgi: %s\n", err);
-		return status_page("500 Internal Server Error");
+		free(body);
+		return refuse("500 Internal Server Error");
 	}
-	route_request(conf, method, path);
+	route_request(conf, &req, stdout);
 	conf_free(&conf);
+	if (body != NULL) {
+		sodium_memzero(body, req.body_len);
+		free(body);
+	}
 	return fflush(stdout) == 0 ? 0 : 1;
 }
