@@ -52,7 +52,7 @@
 	" sha256, is_inline) VALUES ($1::uuid, $2, $3, $4, $5, decode($6, 'hex'), $7::boolean)"
 /* The conversation's state after one message that is not automatic. */
 #define SQL_CONVERSATION                                                                           \
-	SCORING_ANSWERED "UPDATE mailroom.conversations c SET"                                                     \
+	"UPDATE mailroom.conversations c SET"                                                     \
 	" last_activity_at = GREATEST(c.last_activity_at, $2::timestamptz),"                       \
 	" waiting_on = CASE $3 WHEN 'inbound' THEN 'us' WHEN 'outbound' THEN 'them' ELSE c.waiting_on END," \
 	" status = CASE WHEN $3 = 'inbound' THEN 'open' ELSE c.status END,"                        \
@@ -287,7 +287,10 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 		const char *from = m->from.addr ? m->from.addr : row->envelope_from;
 		const char *pc[8] = {convs, row->received_at, row->direction, mailclass_name(c.class),
 				     c.organisation_id ? org : NULL, from, so.score, so.asks};
-		if (db_command(conn, SQL_CONVERSATION, 8, pc, err, errlen) < 0)
+		/* our answer counts for the sender it answers: that part only for outbound messages */
+		const char *sql = strcmp(row->direction, "outbound") == 0 ? SCORING_ANSWERED SQL_CONVERSATION
+									   : SQL_CONVERSATION;
+		if (db_command(conn, sql, 8, pc, err, errlen) < 0)
 			goto out;
 	}
 	log_debug("message %s: %s (%s), conversation %lld", id, mailclass_name(c.class), c.reason, conv);

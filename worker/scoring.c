@@ -29,10 +29,11 @@
  * sender's figures are those before this message. Prepared once per
  * connection; its plan is the same generic or custom. */
 #define SQL_LOOKUP                                                                                           \
-	"WITH s AS (INSERT INTO mailroom.sender_stats AS t (addr, messages) SELECT $3::text, 1"               \
+	"WITH s AS (INSERT INTO mailroom.sender_stats AS t (addr, messages) SELECT $3::text, 1"              \
 	"   WHERE length($3::text) BETWEEN 1 AND 320"                                                        \
-	"   ON CONFLICT (addr) DO UPDATE SET messages = t.messages + 1 RETURNING t.messages - 1 AS n, t.answered)" \
-	" SELECT c.message_count, c.waiting_on = 'them', c.waiting_on = 'them' AND c.we_asked,"               \
+	"   ON CONFLICT (addr) DO UPDATE SET messages = t.messages + 1 RETURNING t.messages - 1 AS n, "      \
+	"t.answered)"                                                                                        \
+	" SELECT c.message_count, c.waiting_on = 'them', c.waiting_on = 'them' AND c.we_asked,"              \
 	" CASE WHEN c.waiting_on = 'us' AND c.waiting_since IS NOT NULL"                                     \
 	"   THEN GREATEST(0, extract(epoch FROM $2::timestamptz - c.waiting_since))::bigint ELSE 0 END,"     \
 	" (SELECT n FROM s), (SELECT answered FROM s)"                                                       \

@@ -59,9 +59,9 @@
  * answered ($6, the sender). */
 #define SCORING_CONV_HISTORY                                                                                 \
 	" message_count = c.message_count + 1, we_asked = CASE $3 WHEN 'outbound' THEN $8::boolean"          \
-	" ELSE c.we_asked END, waiting_from = CASE $3 WHEN 'inbound' THEN $6 WHEN 'outbound' THEN NULL"       \
+	" ELSE c.we_asked END, waiting_from = CASE $3 WHEN 'inbound' THEN $6 WHEN 'outbound' THEN NULL"      \
 	" ELSE c.waiting_from END"
-/* SCORING_ANSWERED - the WITH clause that goes before the conversation's
+/* SCORING_ANSWERED - the WITH clause put before the conversation's
  * state update: our answer ($3 outbound) to a conversation waiting on us
  * counts as an answer to the sender it waited on. In the same statement,
  * so it sees the state before the update. */
