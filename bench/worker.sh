@@ -48,6 +48,10 @@
 #                                  ("wN") in turn, and the ratios of their CPU
 #                                  per message and rates are printed
 #   BENCH_WORKER_ROUNDS [3]        rounds of that comparison
+#   BENCH_WORKER_BASELINE_CONF [$MAILROOM_CONF]  the configuration the
+#                                  baseline reads (an older worker refuses
+#                                  settings added since: give it the stack's
+#                                  file without them)
 #
 # Results: printed, and kept in $BENCH_RESULTS/worker-<UTC time>/. The
 # messages stay in the database and in the info@ Maildir like any others.
@@ -68,6 +72,7 @@ RES=${BENCH_RESULTS:-$RUN/bench/results}/worker-$STAMP
 WORKER=$RES/mailroom-worker
 RCPT=info@example.com
 BASELINE=${BENCH_WORKER_BASELINE:-}
+BASELINE_CONF=${BENCH_WORKER_BASELINE_CONF:-$MAILROOM_CONF}
 WORKER_SRC=${BENCH_WORKER_BIN:-$ROOT/worker/mailroom-worker}
 ROUNDS=${BENCH_WORKER_ROUNDS:-3}
 TICK=$(getconf CLK_TCK)
@@ -106,7 +111,11 @@ if [[ -n $BASELINE ]]; then
 	[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKER_ROUNDS: '$ROUNDS' is not a count"
 	install -m 0755 "$BASELINE" "$RES/mailroom-worker.baseline"
 	BASELINE=$RES/mailroom-worker.baseline
+	install -m 0644 "$BASELINE_CONF" "$RES/mailroom.conf.baseline"
+	BASELINE_CONF=$RES/mailroom.conf.baseline
+	"$BASELINE" -n -c "$BASELINE_CONF" >/dev/null || die "the baseline refuses $BASELINE_CONF (BENCH_WORKER_BASELINE_CONF)"
 fi
+WCONF=$MAILROOM_CONF
 exec > >(tee "$RES/summary.txt") 2>&1
 
 sqla() { psql -X -q -At -U postgres -v ON_ERROR_STOP=1 -c "$1"; }
@@ -266,7 +275,7 @@ drain() {
 	t0=$(date +%s.%N)
 	for ((i = 1; i <= n; i++)); do
 		/usr/bin/time -f '%U %S %M' -o "$RES/$label-w$i.time" \
-			runuser -u mailroom -- "$WORKER" -c "$MAILROOM_CONF" -1 >"$RES/$label-w$i.log" 2>&1 &
+			runuser -u mailroom -- "$WORKER" -c "$WCONF" -1 >"$RES/$label-w$i.log" 2>&1 &
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do
@@ -328,14 +337,14 @@ else
 	for n in $COUNTS; do
 		for ((r = 1; r <= ROUNDS; r++)); do
 			for which in base new; do
-				[[ $which == base ]] && WORKER=$BASELINE || WORKER=$CANDIDATE
+				[[ $which == base ]] && WORKER=$BASELINE WCONF=$BASELINE_CONF || WORKER=$CANDIDATE WCONF=$MAILROOM_CONF
 				label=$([[ $which == base ]] && echo "base-w$n-r$r" || echo "w$n-r$r")
 				wait_quiet
 				enqueue "$label"
 				drain "$label" "$n"
 			done
 		done
-		WORKER=$CANDIDATE
+		WORKER=$CANDIDATE WCONF=$MAILROOM_CONF
 		# The medians of both sides and their ratio: CPU per message of the
 		# workers, of PostgreSQL, of both, and msgs/s.
 		awk -F, -v n="$n" '$1 ~ "^(base-)?w" n "-r" {

@@ -285,9 +285,12 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 
 	if ((c.flags & (MSGFLAG_BOUNCE | MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE)) == 0) {
 		const char *from = m->from.addr ? m->from.addr : row->envelope_from;
-		const char *pc[7] = {convs, row->received_at, row->direction, mailclass_name(c.class),
-				     c.organisation_id ? org : NULL, from, so.score};
-		if (db_command(conn, SQL_CONVERSATION, 7, pc, err, errlen) < 0)
+		const char *pc[8] = {convs, row->received_at, row->direction, mailclass_name(c.class),
+				     c.organisation_id ? org : NULL, from, so.score, so.asks};
+		/* our answer counts for the sender it answers: that part only for outbound messages */
+		const char *sql = strcmp(row->direction, "outbound") == 0 ? SCORING_ANSWERED SQL_CONVERSATION
+									   : SQL_CONVERSATION;
+		if (db_command(conn, sql, 8, pc, err, errlen) < 0)
 			goto out;
 	}
 	log_debug("message %s: %s (%s), conversation %lld", id, mailclass_name(c.class), c.reason, conv);

@@ -1,13 +1,16 @@
 /* scoring.c - one message's priority in the worker: history, rules, model.
  *
- * One extra query per message (SQL_HISTORY, prepared) gives the thread's
- * history and the sender's statistics; everything else is in memory.
- * Sender statistics look at no more than SENDER_COUNT_CAP earlier
- * messages, so a prolific sender costs no more than a rare one; how long
- * the conversation has waited comes from conversations.waiting_since.
+ * One statement per message (SQL_LOOKUP, prepared) counts the message for
+ * its sender and reads the thread's history and the sender's statistics,
+ * which the worker keeps up to date as it goes (schema/009: sender_stats,
+ * conversations.message_count and we_asked, written by the conversation's
+ * state update in worker/pipeline.c); everything else is in memory. How
+ * long the conversation has waited comes from conversations.waiting_since.
  */
 #include "scoring.h"
 
+#include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,29 +20,24 @@
 #include "log.h"
 #include "priority.h"
 
-#define SENDER_COUNT_CAP  "50"
-#define HISTORY_STATEMENT "mailroom_scoring_history"
+#define LOOKUP_STATEMENT "mailroom_scoring_lookup"
+#define QUESTION_SCAN    4096 /* bytes of our text looked at for a question */
 
 /* $1 conversation (its state before this message), $2 this message's
- * time, $3 its sender. Prepared once per connection: planning it each time
- * would cost PostgreSQL more than running it. */
-#define SQL_HISTORY                                                                                          \
-	"SELECT (SELECT count(*) FROM mailroom.message_meta WHERE conversation_id = $1::bigint),"            \
-	" c.waiting_on = 'them',"                                                                            \
-	" c.waiting_on = 'them' AND COALESCE((SELECT left(mm.text_new, 4096) ~ '\\?(\\s|$)'"                 \
-	"   FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"                  \
-	"   WHERE mm.conversation_id = $1::bigint AND m.direction = 'outbound'"                              \
-	"   AND NOT (mm.flags && '{bounce,auto-reply,out-of-office}')"                                       \
-	"   ORDER BY m.received_at DESC LIMIT 1), false),"                                                   \
+ * time, $3 its sender. Counts the message for its sender and returns what
+ * scoring needs: two primary-key lookups, no scan (schema/009). The
+ * sender's figures are those before this message. Prepared once per
+ * connection; its plan is the same generic or custom. */
+#define SQL_LOOKUP                                                                                           \
+	"WITH s AS (INSERT INTO mailroom.sender_stats AS t (addr, messages) SELECT $3::text, 1"              \
+	"   WHERE length($3::text) BETWEEN 1 AND 320"                                                        \
+	"   ON CONFLICT (addr) DO UPDATE SET messages = t.messages + 1 RETURNING t.messages - 1 AS n, "      \
+	"t.answered)"                                                                                        \
+	" SELECT c.message_count, c.waiting_on = 'them', c.waiting_on = 'them' AND c.we_asked,"              \
 	" CASE WHEN c.waiting_on = 'us' AND c.waiting_since IS NOT NULL"                                     \
 	"   THEN GREATEST(0, extract(epoch FROM $2::timestamptz - c.waiting_since))::bigint ELSE 0 END,"     \
-	" s.n, s.answered"                                                                                   \
-	" FROM mailroom.conversations c, (SELECT count(*) AS n, count(*) FILTER (WHERE EXISTS"               \
-	"   (SELECT 1 FROM mailroom.conversations a WHERE a.id = r.conversation_id"                          \
-	"   AND a.first_answered_at IS NOT NULL)) AS answered"                                               \
-	"   FROM (SELECT conversation_id FROM mailroom.message_meta WHERE from_addr = $3 ORDER BY conversation_id DESC" \
-	"   LIMIT " SENDER_COUNT_CAP ") r) s"                                                                \
-	" WHERE c.id = $1::bigint"
+	" (SELECT n FROM s), (SELECT answered FROM s)"                                                       \
+	" FROM mailroom.conversations c WHERE c.id = $1::bigint"
 
 struct scoring {
 	const struct mailroom_conf *conf;
@@ -47,7 +45,7 @@ struct scoring {
 	long long version;        /* of model; 0: none; -1: not looked yet */
 	long long level_examples; /* the model's examples of the level:* heads: none, no model opinion */
 	struct feature_vector v;
-	PGconn *prepared_on; /* the connection (and its backend) SQL_HISTORY is prepared on */
+	PGconn *prepared_on; /* the connection (and its backend) SQL_LOOKUP is prepared on */
 	int prepared_pid;
 };
 
@@ -94,12 +92,12 @@ int scoring_refresh(struct scoring *s, PGconn *conn, char *err, size_t errlen)
 	return 0;
 }
 
-/* prepare_history - SQL_HISTORY prepared on conn, once per backend */
-static int prepare_history(struct scoring *s, PGconn *conn, char *err, size_t errlen)
+/* prepare_lookup - SQL_LOOKUP prepared on conn, once per backend */
+static int prepare_lookup(struct scoring *s, PGconn *conn, char *err, size_t errlen)
 {
 	if (s->prepared_on == conn && s->prepared_pid == PQbackendPID(conn))
 		return 0;
-	PGresult *res = PQprepare(conn, HISTORY_STATEMENT, SQL_HISTORY, 3, NULL);
+	PGresult *res = PQprepare(conn, LOOKUP_STATEMENT, SQL_LOOKUP, 3, NULL);
 	int rc = db_result_ok(res, PGRES_COMMAND_OK, conn, err, errlen);
 	PQclear(res);
 	if (rc == 0) {
@@ -109,16 +107,37 @@ static int prepare_history(struct scoring *s, PGconn *conn, char *err, size_t er
 	return rc;
 }
 
-/* history - the thread's history and the sender's statistics into fi and pi */
+/* count_of - a bigint count as an int, capped */
+static int count_of(const char *v)
+{
+	long long n = strtoll(v, NULL, 10);
+	return n > INT_MAX ? INT_MAX : n < 0 ? 0 : (int)n;
+}
+
+/* asks_question - text has a "?" followed by a space or its end in its first QUESTION_SCAN bytes, as
+ * schema/009's backfill decides it */
+static int asks_question(const char *text)
+{
+	if (text == NULL)
+		return 0;
+	size_t n = strnlen(text, QUESTION_SCAN);
+	for (size_t i = 0; i < n; i++)
+		if (text[i] == '?' && (i + 1 == n || isspace((unsigned char)text[i + 1])))
+			return 1;
+	return 0;
+}
+
+/* history - the thread's history and the sender's statistics into fi and pi; counts the message for
+ * its sender */
 static int history(struct scoring *s, PGconn *conn, long long conv, const char *received_at, const char *from,
                    struct feature_input *fi, struct priority_input *pi, char *err, size_t errlen)
 {
 	char convs[24];
 	snprintf(convs, sizeof(convs), "%lld", conv);
 	const char *p[3] = {convs, received_at, from};
-	if (prepare_history(s, conn, err, errlen) < 0)
+	if (prepare_lookup(s, conn, err, errlen) < 0)
 		return -1;
-	PGresult *res = PQexecPrepared(conn, HISTORY_STATEMENT, 3, p, NULL, NULL, 0);
+	PGresult *res = PQexecPrepared(conn, LOOKUP_STATEMENT, 3, p, NULL, NULL, 0);
 	if (db_result_ok(res, PGRES_TUPLES_OK, conn, err, errlen) < 0) {
 		PQclear(res);
 		return -1;
@@ -127,12 +146,12 @@ static int history(struct scoring *s, PGconn *conn, long long conv, const char *
 		PQclear(res);
 		return 0;
 	}
-	fi->thread_messages = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	fi->thread_messages = count_of(PQgetvalue(res, 0, 0));
 	fi->we_wrote_last = PQgetvalue(res, 0, 1)[0] == 't';
 	pi->replies_to_our_question = PQgetvalue(res, 0, 2)[0] == 't';
 	pi->waited_seconds = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
-	fi->sender_messages = from ? (int)strtol(PQgetvalue(res, 0, 4), NULL, 10) : -1;
-	fi->sender_answered = from ? (int)strtol(PQgetvalue(res, 0, 5), NULL, 10) : -1;
+	fi->sender_messages = PQgetisnull(res, 0, 4) ? -1 : count_of(PQgetvalue(res, 0, 4));
+	fi->sender_answered = PQgetisnull(res, 0, 5) ? -1 : count_of(PQgetvalue(res, 0, 5));
 	PQclear(res);
 	return 0;
 }
@@ -180,6 +199,7 @@ int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char 
 	snprintf(out->level, sizeof(out->level), "%s", priority_level_name(r.level));
 	snprintf(out->confidence, sizeof(out->confidence), "%.3f", r.confidence);
 	out->has_version = pi.model_levels != NULL && pi.rule_id == 0;
+	out->asks = strcmp(direction, "outbound") == 0 && asks_question(m->text_new) ? "true" : "false";
 	snprintf(out->version, sizeof(out->version), "%lld", s->version);
 	return 0;
 }

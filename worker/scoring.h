@@ -1,5 +1,6 @@
 /* scoring.h - the priority of each message the worker stores: its thread's
- * history and its sender's statistics in one query, rules and the newest
+ * history and its sender's statistics in one lookup (kept up to date by
+ * the conversation's state update, SCORING_CONV_STEP and SCORING_ANSWERED), rules and the newest
  * local model (lib/priority.h), the result as message_meta values.
  *
  * The model is reloaded by scoring_refresh() whenever a newer version is
@@ -52,7 +53,22 @@
 	    SCORING_CONV_NEXT) ", waiting_since = CASE $3 WHEN 'inbound' THEN CASE WHEN c.waiting_on = 'us'" \
 	                       " AND c.waiting_since IS NOT NULL THEN LEAST(c.waiting_since, "               \
 	                       "$2::timestamptz) ELSE $2::timestamptz END"                                   \
-	                       " WHEN 'outbound' THEN NULL ELSE c.waiting_since END"
+	                       " WHEN 'outbound' THEN NULL ELSE c.waiting_since END," SCORING_CONV_HISTORY
+/* The history scoring reads back (schema/009): one more message; whether
+ * our answer ($8) asked a question; whom the conversation waits to be
+ * answered ($6, the sender). */
+#define SCORING_CONV_HISTORY                                                                                 \
+	" message_count = c.message_count + 1, we_asked = CASE $3 WHEN 'outbound' THEN $8::boolean"          \
+	" ELSE c.we_asked END, waiting_from = CASE $3 WHEN 'inbound' THEN $6 WHEN 'outbound' THEN NULL"      \
+	" ELSE c.waiting_from END"
+/* SCORING_ANSWERED - the WITH clause put before the conversation's
+ * state update: our answer ($3 outbound) to a conversation waiting on us
+ * counts as an answer to the sender it waited on. In the same statement,
+ * so it sees the state before the update. */
+#define SCORING_ANSWERED                                                                                     \
+	"WITH answered AS (UPDATE mailroom.sender_stats t SET answered = t.answered + 1"                     \
+	" FROM mailroom.conversations o WHERE o.id = $1::bigint AND $3 = 'outbound' AND o.waiting_on = 'us'" \
+	" AND t.addr = o.waiting_from AND t.answered < t.messages) "
 
 struct scoring;
 
@@ -61,6 +77,7 @@ struct scoring;
 struct scoring_out {
 	char score[8], level[8], confidence[16], version[24];
 	int has_version;
+	const char *asks; /* "true" when our outbound message asks a question */
 	char *reasons;
 };
 

@@ -29,9 +29,11 @@
 #define SQL_MERGE_CONV                                                                             \
 	"UPDATE mailroom.conversations t SET first_message_at = LEAST(t.first_message_at, o.first),"  \
 	" last_activity_at = GREATEST(t.last_activity_at, o.last),"                                \
-	" first_answered_at = LEAST(t.first_answered_at, o.answered)"                              \
+	" first_answered_at = LEAST(t.first_answered_at, o.answered),"                             \
+	" message_count = t.message_count + o.n"                                                   \
 	" FROM (SELECT min(first_message_at) AS first, max(last_activity_at) AS last,"             \
-	"       min(first_answered_at) AS answered FROM mailroom.conversations"                    \
+	"       min(first_answered_at) AS answered, sum(message_count)::int AS n"                  \
+	"       FROM mailroom.conversations"                                                       \
 	"       WHERE id = ANY($2::bigint[])) o WHERE t.id = $1"
 #define SQL_MERGE_MARK "UPDATE mailroom.conversations SET merged_into = $1 WHERE id = ANY($2::bigint[])"
 

@@ -13,6 +13,10 @@
 # Two workers started together on 250 waiting corrections learn each
 # exactly once: every correction learnt and audited once, the versions they
 # made hold 250 examples and each was learnt on top of the one before.
+# The kept statistics (schema/009): our reply asking a question counts as
+# an answer to the customer and makes her next message a reply to our
+# question; the conversation counts its messages; two workers processing
+# 60 messages of one sender at once count all 60.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -40,11 +44,12 @@ compose() {
 	} >"$file"
 }
 
-# deliver NAME FROM - send $T_TMP/NAME.eml; prints the record id once recorded
+# deliver NAME FROM [SERVER RCPT] - send $T_TMP/NAME.eml (inbound unless SERVER is the submission
+# port); prints the record id once recorded
 deliver() {
 	local qid id end=$((SECONDS + 30))
-	qid=$(send_one "$T_TMP/$1.out" "$T_TMP/$1.eml" --server "$MAILROOM_SMTP" --from "$2" --to info@example.com) ||
-		return 1
+	qid=$(send_one "$T_TMP/$1.out" "$T_TMP/$1.eml" --server "${3:-$MAILROOM_SMTP}" --from "$2" \
+		--to "${4:-info@example.com}") || return 1
 	while :; do
 		id=$(sql "SELECT id FROM auditor.messages WHERE queue_id = '$qid' AND $MINE")
 		[[ -n $id ]] && break
@@ -121,6 +126,30 @@ id_news=$(deliver news "news@letter-$tag.example")
 p=$(priority_of "$id_news")
 is "$(field 2 "$p")" low "a stranger's newsletter is low ($(field 1 "$p"))"
 like "$(reasons_of "$id_news")" "class newsletter" "its reason names the class"
+
+# --- 1b. the kept history: our question answered ------------------------------------------
+# Our reply asks a question: the conversation has 2 messages, we asked, it
+# waits on them, and Anna's message counts as answered once. Her answer to
+# it is a "reply to our question", and the conversation waits on her again.
+compose "$T_TMP/ask.eml" "Info <info@example.com>" "Re: dringend: Produktionsstillstand $tag" "a.$tag@example.com" \
+	"Guten Tag, steht die Linie noch? Wir melden uns." "In-Reply-To: <u.$tag@$dom>" "References: <u.$tag@$dom>"
+sed -i "s/^To: info@example.com/To: $anna/" "$T_TMP/ask.eml"
+id_ask=$(deliver ask info@example.com "$MAILROOM_SUBMIT" "$anna")
+p=$(priority_of "$id_ask")
+is "$(field 5 "$p")" "$conv" "our question is in the customer's conversation"
+is "$(sql_admin "SELECT message_count, we_asked, waiting_on, coalesce(waiting_from, '-')
+                   FROM mailroom.conversations WHERE id = ${conv:-0}")" "2|t|them|-" \
+	"after it the conversation counts 2 messages, we asked, it waits on them"
+is "$(sql_admin "SELECT messages || ' ' || answered FROM mailroom.sender_stats WHERE addr = '$anna'")" "1 1" \
+	"the customer's statistics: 1 message, answered once"
+compose "$T_TMP/answer.eml" "Anna Kunde <$anna>" "Re: Re: dringend: Produktionsstillstand $tag" "b.$tag@$dom" \
+	"Ja, leider." "In-Reply-To: <a.$tag@example.com>" "References: <u.$tag@$dom> <a.$tag@example.com>"
+id_answer=$(deliver answer "$anna")
+p=$(priority_of "$id_answer")
+like "$(reasons_of "$id_answer")" "rule: 15 reply to our question" "her answer is a reply to our question"
+is "$(sql_admin "SELECT message_count, we_asked, waiting_on, waiting_from
+                   FROM mailroom.conversations WHERE id = ${conv:-0}")" "3|t|us|$anna" \
+	"then the conversation counts 3 messages and waits on us to answer her"
 
 # --- 2. a correction is learnt and changes the next similar score ---------------------------
 body="Guten Tag, wie ist der Lieferstatus der Ventile fuer Auftrag 4711? Gruss Anna"
@@ -212,6 +241,29 @@ chain=$(sql_admin "SELECT count(*) FROM mailroom.audit a WHERE a.action = 'model
                      AND (a.after->>'learnt_on')::bigint IS DISTINCT FROM
                          (SELECT max(version) FROM mailroom.models WHERE version < substr(a.object, 7)::bigint)")
 is "$chain" 0 "each version was learnt on top of the one before it (no update lost)"
+is "$(sql_admin "SELECT messages || ' ' || answered FROM mailroom.sender_stats WHERE addr = '$anna'")" "4 1" \
+	"the customer's statistics after her 4 messages: 4, answered once"
+
+# --- 5. two workers count one sender's 60 messages --------------------------------------------
+many="many-$tag@bulk-$tag.example"
+files=()
+for ((i = 1; i <= 60; i++)); do
+	compose "$T_TMP/many-$i.eml" "Many <$many>" "Anfrage $i $tag" "m$i.$tag@bulk-$tag.example" "Frage Nummer $i."
+	files+=("$T_TMP/many-$i.eml")
+done
+send --server "$MAILROOM_SMTP" --from "$many" --to info@example.com --parallel 4 --per-conn 15 "${files[@]}" \
+	>"$T_TMP/many.out" 2>>"$T_TMP/smtpsend.err"
+is "$(count_code "$T_TMP/many.out" 250)" 60 "60 messages from one sender sent"
+end=$((SECONDS + 60))
+until [[ $(sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE from_addr = '$many'") == 60 ]] ||
+	((SECONDS >= end)); do
+	sleep 0.3
+done
+is "$(sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE from_addr = '$many'")" 60 "the workers stored all 60"
+is "$(sql_admin "SELECT messages || ' ' || answered FROM mailroom.sender_stats WHERE addr = '$many'")" "60 0" \
+	"its statistics count 60 messages: no increment lost between the two workers"
+diag "the 60 by worker: $(sql_admin "SELECT string_agg(claimed_by || ' ' || n, ', ') FROM (SELECT j.claimed_by, count(*) AS n
+        FROM mailroom.jobs j JOIN mailroom.message_meta mm USING (message_id) WHERE mm.from_addr = '$many' GROUP BY 1) s")"
 workers_used=$(grep -l "learnt [0-9]* correction" "$T_TMP"/worker-a.log "$T_TMP"/worker-b.log 2>/dev/null | wc -l)
 diag "workers that learnt: $workers_used of 2; base version $base"
 done_testing
