@@ -24,6 +24,7 @@ at_exit devsh start pg
 tok=$(token run)
 ml_off=$(log_mark "$MR_MILTER_LOG")
 start=$SECONDS
+: >"$T_TMP/out" # exists before the sender starts: the loops below count its lines
 send --server "$MAILROOM_SMTP" --generate "$TOTAL" --parallel 4 --per-conn 50 --subject "$tok" --token "$tok" \
 	>"$T_TMP/out" 2>>"$T_TMP/smtpsend.err" &
 sender=$!

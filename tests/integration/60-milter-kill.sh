@@ -36,6 +36,7 @@ stop_mid_run() {
 	pf_off=$(log_mark "$MR_POSTFIX_LOG")
 	ml_off=$(log_mark "$MR_MILTER_LOG")
 	start=$SECONDS
+	: >"$d/out" # exists before the sender starts: the loop below counts its lines
 	send --server "$MAILROOM_SMTP" --generate "$TOTAL" --parallel 4 --per-conn 50 --retries 20 \
 		--subject "$tok" --token "$tok" >"$d/out" 2>>"$d/smtpsend.err" &
 	sender=$!
