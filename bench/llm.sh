@@ -19,10 +19,11 @@
 #         queries, so that sampling costs both alike): requests in state
 #         "sent" (the worker's view); also the fake's own high-water mark.
 #   The pair runs BENCH_LLM_ROUNDS times, alternating, for drift on a
-#   shared machine. Printed: msgs/s, worker CPU per message and the load
-#   average of each run, then the medians and the median of the per-round
-#   ratios on / off. Before each drain Postfix's queue is empty (its
-#   deliveries done).
+#   shared machine. Printed: msgs/s, CPU per message of the worker and of
+#   its PostgreSQL backend (from /proc: preemption by other work does not
+#   inflate it) and the load average of each run, then the medians and
+#   the median of the per-round ratios on / off. Before each drain
+#   Postfix's queue is empty (its deliveries done).
 #
 # The fake runs at the lowest CPU priority (nice 19): a real endpoint runs
 # on other machines, and its 64 waiting threads should not be counted as
@@ -120,9 +121,10 @@ queue() {
 }
 
 # drain LABEL CONF - start a worker on CONF, time it until no job is pending;
-# samples llm requests in flight; sets RATE, MAXSENT, CPU (worker ms per message) and LOAD
+# samples llm requests in flight; sets RATE, MAXSENT, CPU and PGCPU (ms per
+# message of the worker and of its PostgreSQL backend) and LOAD
 drain() {
-	local t0 t1 sent ticks
+	local t0 t1 sent ticks pgticks pid
 	MAXSENT=0
 	t0=$(date +%s.%N)
 	setpriv --reuid=mailroom --regid=mailroom --init-groups -- "$WORKER_BIN" -c "$2" -f \
@@ -136,9 +138,14 @@ drain() {
 	t1=$(date +%s.%N)
 	# utime + stime of the worker (setpriv execs it: same pid), in clock ticks
 	ticks=$(awk '{ print $14 + $15 }' "/proc/$WPID/stat" 2>/dev/null || echo 0)
+	pgticks=0
+	for pid in $(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'mailroom-worker'"); do
+		pgticks=$((pgticks + $(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+	done
 	LOAD=$(cut -d' ' -f1 /proc/loadavg)
 	RATE=$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
 	CPU=$(awk -v n="$N" -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')
+	PGCPU=$(awk -v n="$N" -v t="$pgticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t * 1000 / hz / n }')
 }
 
 stop_worker() {
@@ -163,7 +170,7 @@ run_on() {
 	answered=$(q "SELECT count(*) FROM mailroom.llm_requests
 	              WHERE state = 'done' AND done_at BETWEEN '$t_b' AND '$t_b_end'")
 	stop_worker
-	say "$1: $RATE msgs/s, worker CPU $CPU ms/msg, load $LOAD; LLM answers applied meanwhile: $answered; in flight at most: $MAXSENT (worker's rows), $fake_max (fake)"
+	say "$1: $RATE msgs/s, CPU per message: worker $CPU ms, PostgreSQL $PGCPU ms; load $LOAD; LLM answers applied meanwhile: $answered; in flight at most: $MAXSENT (worker's rows), $fake_max (fake)"
 }
 
 # run_off LABEL - queue N messages and drain them with the LLM off; they become LLM backlog
@@ -173,7 +180,7 @@ run_off() {
 	queue "$1-$STAMP"
 	drain "$1" "$RES/off.conf"
 	stop_worker
-	say "$1: $RATE msgs/s, worker CPU $CPU ms/msg, load $LOAD"
+	say "$1: $RATE msgs/s, CPU per message: worker $CPU ms, PostgreSQL $PGCPU ms; load $LOAD"
 	q "UPDATE mailroom.message_meta SET priority_level = 'normal', priority_confidence = 0.001
 	   WHERE parsed_at >= '$t_a' AND subject LIKE 'bench $1-$STAMP %'" >/dev/null
 }
@@ -181,15 +188,15 @@ run_off() {
 # median - the median of the numbers on stdin
 median() { sort -g | awk '{ v[NR] = $1 } END { printf "%.2f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-OFFS=() ONS=() RATIOS=() CPU_OFFS=() CPU_ONS=()
+OFFS=() ONS=() RATIOS=() CPU_OFFS=() CPU_ONS=() PG_OFFS=() PG_ONS=()
 for r in $(seq "$ROUNDS"); do
 	run_off "off$r"
-	OFFS+=("$RATE") CPU_OFFS+=("$CPU")
+	OFFS+=("$RATE") CPU_OFFS+=("$CPU") PG_OFFS+=("$PGCPU")
 	run_on "on$r"
-	ONS+=("$RATE") CPU_ONS+=("$CPU")
+	ONS+=("$RATE") CPU_ONS+=("$CPU") PG_ONS+=("$PGCPU")
 	RATIOS+=("$(awk -v a="${ONS[-1]}" -v b="${OFFS[-1]}" 'BEGIN { printf "%.2f", a / b }')")
 done
 say "median msgs/s: off $(printf '%s\n' "${OFFS[@]}" | median), on $(printf '%s\n' "${ONS[@]}" | median)"
-say "median worker CPU ms/msg: off $(printf '%s\n' "${CPU_OFFS[@]}" | median), on $(printf '%s\n' "${CPU_ONS[@]}" | median)"
+say "median CPU ms per message: worker off $(printf '%s\n' "${CPU_OFFS[@]}" | median), on $(printf '%s\n' "${CPU_ONS[@]}" | median); PostgreSQL off $(printf '%s\n' "${PG_OFFS[@]}" | median), on $(printf '%s\n' "${PG_ONS[@]}" | median)"
 say "ratios on / off per round: ${RATIOS[*]}; median $(printf '%s\n' "${RATIOS[@]}" | median)"
 say "load at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -20,6 +20,7 @@
 #include "db.h"
 #include "llmapply.h"
 #include "llmproto.h"
+#include "llmsql.h"
 #include "log.h"
 
 /* The longest API key read from api_key_file. */
@@ -327,8 +328,7 @@ static void call_finish(struct llm *l, PGconn *conn, struct llm_call *c, CURLcod
 /* budget_left - is anything left of today's budget? 1, 0, -1 on error */
 static int budget_left(PGconn *conn, long long budget, char *err, size_t errlen)
 {
-	PGresult *r = db_query(conn, "SELECT requests FROM mailroom.llm_usage WHERE day = current_date", 0,
-	                       NULL, err, errlen);
+	PGresult *r = llmsql_query(conn, LLMSQL_BUDGET_LEFT, NULL, err, errlen);
 	if (r == NULL)
 		return -1;
 	long long used = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
@@ -347,18 +347,9 @@ static long reserve_budget(PGconn *conn, long long budget, long want, char *err,
 	snprintf(b, sizeof(b), "%lld", budget);
 	snprintf(w, sizeof(w), "%ld", want);
 	const char *p[] = {b, w};
-	if (db_command(conn,
-	               "INSERT INTO mailroom.llm_usage (day, requests) VALUES (current_date, 0) "
-	               "ON CONFLICT (day) DO NOTHING",
-	               0, NULL, err, errlen) < 0)
-		return -1;
-	PGresult *r = db_query(conn,
-	                       "UPDATE mailroom.llm_usage u SET requests = u.requests + g.n FROM "
-	                       "(SELECT day, least($2::integer, $1::integer - requests) AS n "
-	                       "FROM mailroom.llm_usage WHERE day = current_date AND requests < $1::integer "
-	                       "FOR UPDATE) g WHERE u.day = g.day RETURNING g.n",
-	                       2, p, err, errlen);
-	if (r == NULL)
+	PGresult *r = NULL;
+	if (llmsql_command(conn, LLMSQL_USAGE_ROW, NULL, err, errlen) < 0 ||
+	    (r = llmsql_query(conn, LLMSQL_RESERVE, p, err, errlen)) == NULL)
 		return -1;
 	long fits = PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
 	PQclear(r);
@@ -434,15 +425,8 @@ static size_t hash_and_cache(struct llm *l, PGconn *conn, struct claimed *cl, si
 	free(col);
 	const char *ph[] = {ids, hashes, model};
 	PGresult *r = NULL;
-	if (ids == NULL || hashes == NULL ||
-	    db_command(conn,
-	               "UPDATE mailroom.llm_requests r SET content_hash = u.h, model = $3 "
-	               "FROM unnest($1::uuid[], $2::text[]) AS u(id, h) WHERE r.message_id = u.id",
-	               3, ph, err, sizeof(err)) < 0 ||
-	    (r = db_query(conn,
-	                  "SELECT content_hash, answer::text FROM mailroom.llm_cache "
-	                  "WHERE content_hash = ANY($1::text[])",
-	                  1, ph + 1, err, sizeof(err))) == NULL)
+	if (ids == NULL || hashes == NULL || llmsql_command(conn, LLMSQL_HASHES, ph, err, sizeof(err)) < 0 ||
+	    (r = llmsql_query(conn, LLMSQL_CACHE_GET, ph + 1, err, sizeof(err))) == NULL)
 		log_warnx("llm: content hashes and cache: %s", ids && hashes ? err : "out of memory");
 	size_t left = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -555,17 +539,7 @@ static void claim_and_start(struct llm *l, PGconn *conn, const struct timespec *
 	}
 	snprintf(lim, sizeof(lim), "%ld", (long)conf->llm_concurrency - l->in_flight);
 	const char *p[] = {lim, l->name};
-	PGresult *r = db_query(
-	    conn,
-	    "UPDATE mailroom.llm_requests r SET state = 'sent', attempts = r.attempts + 1, sent_at = now(), "
-	    "claimed_by = $2 FROM mailroom.message_meta m WHERE m.message_id = r.message_id AND r.message_id "
-	    "IN "
-	    "(SELECT message_id FROM mailroom.llm_requests WHERE state = 'pending' AND next_attempt_at <= "
-	    "now() "
-	    "ORDER BY next_attempt_at LIMIT $1::integer FOR UPDATE SKIP LOCKED) "
-	    "RETURNING r.message_id, r.attempts, coalesce(m.subject, ''), coalesce(m.text_new, ''), "
-	    "coalesce(m.priority_level, '')",
-	    2, p, err, sizeof(err));
+	PGresult *r = llmsql_query(conn, LLMSQL_CLAIM, p, err, sizeof(err));
 	if (r == NULL) {
 		log_warnx("llm: claiming requests: %s", err);
 		return;

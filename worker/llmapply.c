@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "llmsql.h"
 #include "log.h"
 
 /* What a batch learns and computes per answer. */
@@ -21,35 +22,6 @@ struct row {
 	char status[16];
 	const char *applied; /* NULL: the message has no level to move */
 };
-
-/* The statements of a batch; $1 is always the array of message ids. */
-static const char SQL_LOCK[] =
-    "SELECT message_id::text, coalesce(priority_level, ''), coalesce(conversation_id::text, '') "
-    "FROM mailroom.message_meta WHERE message_id = ANY($1::uuid[]) ORDER BY message_id FOR UPDATE";
-static const char SQL_META[] =
-    "UPDATE mailroom.message_meta m SET priority_level = u.applied, priority_reasons = "
-    "coalesce(m.priority_reasons, '[]'::jsonb) || "
-    "jsonb_build_array(jsonb_build_object('by', 'llm', 'points', 0, 'why', u.why)) "
-    "FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(id, applied, why) WHERE m.message_id = u.id";
-static const char SQL_CONV[] =
-    "UPDATE mailroom.conversations c SET priority_level = (SELECT m.priority_level "
-    "FROM mailroom.message_meta m WHERE m.conversation_id = c.id AND m.priority_level IS NOT NULL "
-    "ORDER BY array_position(ARRAY['low', 'normal', 'high', 'urgent'], m.priority_level) DESC "
-    "LIMIT 1) WHERE c.id IN (SELECT unnest($1::bigint[]))";
-static const char SQL_AUDIT[] =
-    "SELECT count(mailroom.audit_append('worker', 'message.llm', 'message:' || u.id, "
-    "jsonb_build_object('priority_level', u.before), "
-    "jsonb_build_object('priority_level', u.applied, 'llm', u.answer::jsonb, 'model', $5::text))) "
-    "FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY "
-    "AS x(id, before, applied, answer, ord) ORDER BY ord) u";
-static const char SQL_REQ[] =
-    "UPDATE mailroom.llm_requests r SET state = 'done', answer = u.answer::jsonb, applied_level = u.applied, "
-    "from_cache = u.fc, http_status = u.st, error = NULL, done_at = now() "
-    "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::boolean[], $5::integer[]) "
-    "AS u(id, answer, applied, fc, st) WHERE r.message_id = u.id";
-static const char SQL_CACHE[] = "INSERT INTO mailroom.llm_cache (content_hash, model, answer) "
-                                "SELECT u.h, $2, u.a::jsonb FROM unnest($1::text[], $3::text[]) AS u(h, a) "
-                                "ON CONFLICT (content_hash) DO NOTHING";
 
 int llm_batch_add(struct llm_batch *b, const char *id, const char *hash, const char *json,
                   const struct llmproto_answer *a, int from_cache, long http_status)
@@ -125,7 +97,7 @@ static int lock_rows(PGconn *conn, const struct llm_batch *b, struct row *rows, 
                      size_t errlen)
 {
 	const char *p[] = {ids};
-	PGresult *r = db_query(conn, SQL_LOCK, 1, p, err, errlen);
+	PGresult *r = llmsql_query(conn, LLMSQL_LOCK, p, err, errlen);
 	if (r == NULL)
 		return -1;
 	for (int k = 0; k < PQntuples(r); k++)
@@ -193,11 +165,11 @@ static int run_batch(PGconn *conn, const struct llm_batch *b, const struct row *
 	const char *paudit[] = {lit[C_ID], lit[C_BEFORE], lit[C_APPLIED], lit[C_JSON], model};
 	const char *preq[] = {lit[C_ID], lit[C_JSON], lit[C_APPLIED], lit[C_FC], lit[C_ST]};
 	const char *pcache[] = {lit[C_HASH], model, lit[C_CJSON]};
-	if (db_command(conn, SQL_META, 3, pmeta, err, errlen) < 0 ||
-	    (nconv > 0 && db_command(conn, SQL_CONV, 1, pconv, err, errlen) < 0) ||
-	    db_command(conn, SQL_AUDIT, 5, paudit, err, errlen) < 0 ||
-	    db_command(conn, SQL_REQ, 5, preq, err, errlen) < 0 ||
-	    (ncache > 0 && db_command(conn, SQL_CACHE, 3, pcache, err, errlen) < 0))
+	if (llmsql_command(conn, LLMSQL_META, pmeta, err, errlen) < 0 ||
+	    (nconv > 0 && llmsql_command(conn, LLMSQL_CONV, pconv, err, errlen) < 0) ||
+	    llmsql_command(conn, LLMSQL_AUDIT, paudit, err, errlen) < 0 ||
+	    llmsql_command(conn, LLMSQL_DONE, preq, err, errlen) < 0 ||
+	    (ncache > 0 && llmsql_command(conn, LLMSQL_CACHE_PUT, pcache, err, errlen) < 0))
 		goto out;
 	rc = 0;
 out:
