@@ -18,11 +18,16 @@
 #include <string.h>
 
 #include "db.h"
+#include "llmapply.h"
 #include "llmproto.h"
+#include "llmsql.h"
 #include "log.h"
 
 /* The longest API key read from api_key_file. */
 #define API_KEY_MAX 4096
+/* The database part of llm_tick() at most every this many ms: the answers
+ * of that time are applied together and the free slots refilled together. */
+#define LLM_DB_TICK_MS 100
 
 /* One request in flight. */
 struct llm_call {
@@ -49,6 +54,8 @@ struct llm {
 	long failures_in_row;
 	time_t breaker_until;
 	struct timespec idle_until; /* the last claim found nothing: not again before this */
+	struct timespec db_next;    /* the database part of llm_tick() not before this */
+	struct llm_batch batch;     /* answers of this tick, applied together */
 	char name[300];
 };
 
@@ -266,105 +273,6 @@ static void tx_commit(PGconn *conn)
 	}
 }
 
-/* apply_answer - inside a savepoint of the tick's transaction: the message's level (one step at most),
- * its reason, the conversation's level, the audit row, the request row and
- * the cache; 0 or -1 with err (rolled back) */
-static int apply_answer(PGconn *conn, const char *id, const char *hash, const char *model, const char *answer,
-                        const struct llmproto_answer *a, int from_cache, long http_status, char *err,
-                        size_t errlen)
-{
-	if (db_command(conn, "SAVEPOINT llm_apply", 0, NULL, err, errlen) < 0)
-		return -1;
-	const char *p1[] = {id};
-	PGresult *r = db_query(conn,
-	                       "SELECT priority_level, conversation_id FROM mailroom.message_meta "
-	                       "WHERE message_id = $1 FOR UPDATE",
-	                       1, p1, err, errlen);
-	if (r == NULL)
-		goto fail;
-	char current[16] = "", conv[32] = "";
-	if (PQntuples(r) == 1) {
-		snprintf(current, sizeof(current), "%s", PQgetvalue(r, 0, 0));
-		snprintf(conv, sizeof(conv), "%s", PQgetvalue(r, 0, 1));
-	}
-	PQclear(r);
-	const char *applied = llmproto_cap_level(current, a->level);
-	if (applied == NULL) {
-		snprintf(err, errlen, "the message has no priority level to move");
-		goto fail;
-	}
-	char why[1200], status[16];
-	snprintf(why, sizeof(why), "LLM suggests %s (class %s, confidence %.2f): %s", a->level, a->class,
-	         a->confidence, a->reason);
-	snprintf(status, sizeof(status), "%ld", http_status);
-	const char *p3[] = {id, applied, why};
-	const char *pconv[] = {conv};
-	const char *paudit[] = {id, current, applied, answer, model};
-	const char *preq[] = {id, answer, applied, from_cache ? "true" : "false",
-	                      http_status ? status : NULL};
-	const char *pcache[] = {hash, model, answer};
-	if (db_command(conn,
-	               "UPDATE mailroom.message_meta SET priority_level = $2, priority_reasons = "
-	               "coalesce(priority_reasons, '[]'::jsonb) || "
-	               "jsonb_build_array(jsonb_build_object('by', 'llm', 'points', 0, 'why', $3::text)) "
-	               "WHERE message_id = $1",
-	               3, p3, err, errlen) < 0 ||
-	    (conv[0] != '\0' &&
-	     db_command(
-	         conn,
-	         "UPDATE mailroom.conversations c SET priority_level = (SELECT m.priority_level "
-	         "FROM mailroom.message_meta m WHERE m.conversation_id = c.id AND m.priority_level IS NOT "
-	         "NULL "
-	         "ORDER BY array_position(ARRAY['low', 'normal', 'high', 'urgent'], m.priority_level) DESC "
-	         "LIMIT 1) WHERE c.id = $1::bigint",
-	         1, pconv, err, errlen) < 0) ||
-	    db_command(conn,
-	               "SELECT mailroom.audit_append('worker', 'message.llm', 'message:' || $1, "
-	               "jsonb_build_object('priority_level', $2::text), "
-	               "jsonb_build_object('priority_level', $3::text, 'llm', $4::jsonb, 'model', $5::text))",
-	               5, paudit, err, errlen) < 0 ||
-	    db_command(
-	        conn,
-	        "UPDATE mailroom.llm_requests SET state = 'done', answer = $2::jsonb, applied_level = $3, "
-	        "from_cache = $4::boolean, http_status = $5::integer, error = NULL, done_at = now() "
-	        "WHERE message_id = $1",
-	        5, preq, err, errlen) < 0 ||
-	    db_command(
-	        conn,
-	        "INSERT INTO mailroom.llm_cache (content_hash, model, answer) VALUES ($1, $2, $3::jsonb) "
-	        "ON CONFLICT (content_hash) DO NOTHING",
-	        3, pcache, err, errlen) < 0 ||
-	    db_command(conn, "RELEASE SAVEPOINT llm_apply", 0, NULL, err, errlen) < 0)
-		goto fail;
-	log_info("llm: message %s: %s -> %s (suggested %s)%s", id, current, applied, a->level,
-	         from_cache ? " from the cache" : "");
-	return 0;
-fail:;
-	char rb[256];
-	db_command(conn, "ROLLBACK TO SAVEPOINT llm_apply", 0, NULL, rb, sizeof(rb));
-	return -1;
-}
-
-/* set_state - end a request (failed, skipped) or put it back (pending after
- * delay_s); attempts_back gives back the attempt counted at the claim */
-static void set_state(PGconn *conn, const char *id, const char *state, const char *error, long delay_s,
-                      long http_status, int attempts_back)
-{
-	char err[512], delay[32], status[16], back[8];
-	snprintf(delay, sizeof(delay), "%ld", delay_s);
-	snprintf(status, sizeof(status), "%ld", http_status);
-	snprintf(back, sizeof(back), "%d", attempts_back);
-	const char *p[] = {id, state, error, delay, http_status ? status : NULL, back};
-	if (db_command(conn,
-	               "UPDATE mailroom.llm_requests SET state = $2, error = $3, "
-	               "next_attempt_at = now() + $4::bigint * interval '1 second', "
-	               "http_status = coalesce($5::integer, http_status), attempts = attempts - $6::integer, "
-	               "done_at = CASE WHEN $2 IN ('failed', 'skipped') THEN now() END "
-	               "WHERE message_id = $1",
-	               6, p, err, sizeof(err)) < 0)
-		log_warnx("llm: message %s: recording %s: %s", id, state, err);
-}
-
 /* retry_delay - seconds until the next attempt: Retry-After, else 2^attempts capped at 10 min */
 static long retry_delay(long retry_after, int attempts)
 {
@@ -377,7 +285,7 @@ static long retry_delay(long retry_after, int attempts)
 /* call_finish - judge a finished transfer and record its outcome */
 static void call_finish(struct llm *l, PGconn *conn, struct llm_call *c, CURLcode code)
 {
-	char why[512] = "", err[1024];
+	char why[512] = "";
 	long status = 0;
 	curl_off_t retry_after = 0;
 	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -395,12 +303,10 @@ static void call_finish(struct llm *l, PGconn *conn, struct llm_call *c, CURLcod
 	}
 	if (out == LLMPROTO_OK) {
 		char *answer = answer_json(&a);
-		if (answer == NULL || apply_answer(conn, c->message_id, c->content_hash, l->conf->llm_model,
-		                                   answer, &a, 0, status, err, sizeof(err)) < 0) {
-			log_warnx("llm: message %s: applying the answer: %s", c->message_id,
-			          answer ? err : "out of memory");
-			set_state(conn, c->message_id, "failed", answer ? err : "out of memory", 0, status,
-			          0);
+		if (answer == NULL ||
+		    llm_batch_add(&l->batch, c->message_id, c->content_hash, answer, &a, 0, status) < 0) {
+			log_warnx("llm: message %s: applying the answer: out of memory", c->message_id);
+			llm_set_state(conn, c->message_id, "failed", "out of memory", 0, status, 0);
 		}
 		free(answer);
 		note_outcome(l, 0);
@@ -409,42 +315,20 @@ static void call_finish(struct llm *l, PGconn *conn, struct llm_call *c, CURLcod
 	note_outcome(l, 1);
 	if (out == LLMPROTO_RETRY && c->attempts < l->conf->llm_max_attempts) {
 		log_info("llm: message %s: %s; retrying", c->message_id, why);
-		set_state(conn, c->message_id, "pending", why, retry_delay((long)retry_after, c->attempts),
-		          status, 0);
+		llm_set_state(conn, c->message_id, "pending", why,
+		              retry_delay((long)retry_after, c->attempts), status, 0);
 		return;
 	}
 	log_warnx("llm: message %s: %s", c->message_id, why);
 	char final[600];
 	snprintf(final, sizeof(final), "%s%s", out == LLMPROTO_RETRY ? "gave up after retries: " : "", why);
-	set_state(conn, c->message_id, "failed", final, 0, status, 0);
-}
-
-/* reserve_budget - count one request against today's budget; 1 when it
- * fits, 0 when the budget is used up, -1 on a database error */
-static int reserve_budget(PGconn *conn, long long budget, char *err, size_t errlen)
-{
-	if (budget <= 0)
-		return 0;
-	char b[32];
-	snprintf(b, sizeof(b), "%lld", budget);
-	const char *p[] = {b};
-	PGresult *r = db_query(conn,
-	                       "INSERT INTO mailroom.llm_usage AS u (day, requests) VALUES (current_date, 1) "
-	                       "ON CONFLICT (day) DO UPDATE SET requests = u.requests + 1 "
-	                       "WHERE u.requests < $1::integer RETURNING requests",
-	                       1, p, err, errlen);
-	if (r == NULL)
-		return -1;
-	int fits = PQntuples(r) == 1;
-	PQclear(r);
-	return fits;
+	llm_set_state(conn, c->message_id, "failed", final, 0, status, 0);
 }
 
 /* budget_left - is anything left of today's budget? 1, 0, -1 on error */
 static int budget_left(PGconn *conn, long long budget, char *err, size_t errlen)
 {
-	PGresult *r = db_query(conn, "SELECT requests FROM mailroom.llm_usage WHERE day = current_date", 0,
-	                       NULL, err, errlen);
+	PGresult *r = llmsql_query(conn, LLMSQL_BUDGET_LEFT, NULL, err, errlen);
 	if (r == NULL)
 		return -1;
 	long long used = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
@@ -452,97 +336,173 @@ static int budget_left(PGconn *conn, long long budget, char *err, size_t errlen)
 	return used < budget;
 }
 
-/* from_cache - apply a cached answer for hash; 1 when applied, 0 when none */
-static int from_cache(PGconn *conn, const char *id, const char *hash, const char *model)
+/* reserve_budget - count up to want requests against today's budget in one
+ * go; how many fit (0 when it is used up), -1 on a database error. The row
+ * is locked while read, so that workers sharing the budget never exceed it. */
+static long reserve_budget(PGconn *conn, long long budget, long want, char *err, size_t errlen)
 {
-	char err[1024], why[512];
-	const char *p[] = {hash};
-	PGresult *r = db_query(conn, "SELECT answer::text FROM mailroom.llm_cache WHERE content_hash = $1", 1,
-	                       p, err, sizeof(err));
-	if (r == NULL || PQntuples(r) != 1) {
-		PQclear(r);
+	if (budget <= 0 || want <= 0)
 		return 0;
-	}
-	/* the cache holds what was validated; judge it again as the content of an answer */
-	json_t *env = json_pack("{s:[{s:{s:s}, s:s}]}", "choices", "message", "content", PQgetvalue(r, 0, 0),
-	                        "finish_reason", "stop");
-	char *body = env ? json_dumps(env, JSON_COMPACT) : NULL;
-	json_decref(env);
-	struct llmproto_answer a;
-	int done = 0;
-	if (body != NULL && llmproto_parse(200, body, strlen(body), &a, why, sizeof(why)) == LLMPROTO_OK) {
-		if (apply_answer(conn, id, hash, model, PQgetvalue(r, 0, 0), &a, 1, 0, err, sizeof(err)) == 0)
-			done = 1;
-		else
-			log_warnx("llm: message %s: applying the cached answer: %s", id, err);
-	}
-	free(body);
+	char b[32], w[32];
+	snprintf(b, sizeof(b), "%lld", budget);
+	snprintf(w, sizeof(w), "%ld", want);
+	const char *p[] = {b, w};
+	PGresult *r = NULL;
+	if (llmsql_command(conn, LLMSQL_USAGE_ROW, NULL, err, errlen) < 0 ||
+	    (r = llmsql_query(conn, LLMSQL_RESERVE, p, err, errlen)) == NULL)
+		return -1;
+	long fits = PQntuples(r) == 1 ? strtol(PQgetvalue(r, 0, 0), NULL, 10) : 0;
 	PQclear(r);
-	return done;
+	return fits;
 }
 
-/* start_one - a claimed row: skip, answer from the cache, or send */
-static void start_one(struct llm *l, PGconn *conn, const char *id, int attempts, const char *subject,
-                      const char *text, const char *level)
-{
-	const struct mailroom_conf *conf = l->conf;
-	char err[1024];
+/* A claimed row on its way: its call and the mail prepared for it. */
+struct claimed {
+	struct llm_call *c;
 	struct llmproto_mail m;
-	if (level[0] == '\0') {
-		set_state(conn, id, "skipped", "the message has no priority level", 0, 0, 0);
-		return;
+};
+
+/* prepare_one - a claimed row: skip it, or its call with the content hash; 0 when skipped */
+static int prepare_one(struct llm *l, PGconn *conn, PGresult *r, int i, struct claimed *out)
+{
+	const char *id = PQgetvalue(r, i, 0), *subject = PQgetvalue(r, i, 2), *text = PQgetvalue(r, i, 3);
+	char err[1024];
+	if (PQgetvalue(r, i, 4)[0] == '\0') {
+		llm_set_state(conn, id, "skipped", "the message has no priority level", 0, 0, 0);
+		return 0;
 	}
 	if (subject[0] == '\0' && text[0] == '\0') {
-		set_state(conn, id, "skipped", "nothing to send: no subject and no new text", 0, 0, 0);
-		return;
+		llm_set_state(conn, id, "skipped", "nothing to send: no subject and no new text", 0, 0, 0);
+		return 0;
 	}
-	if (llmproto_prepare(subject, text, (size_t)conf->llm_max_chars, &m, err, sizeof(err)) < 0) {
-		set_state(conn, id, "failed", err, 0, 0, 0);
-		return;
+	if (llmproto_prepare(subject, text, (size_t)l->conf->llm_max_chars, &out->m, err, sizeof(err)) < 0) {
+		llm_set_state(conn, id, "failed", err, 0, 0, 0);
+		return 0;
 	}
-	struct llm_call *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		llmproto_mail_free(&m);
-		set_state(conn, id, "pending", "out of memory", 60, 0, 1);
-		return;
+	out->c = calloc(1, sizeof(*out->c));
+	if (out->c == NULL) {
+		llmproto_mail_free(&out->m);
+		llm_set_state(conn, id, "pending", "out of memory", 60, 0, 1);
+		return 0;
 	}
-	snprintf(c->message_id, sizeof(c->message_id), "%s", id);
-	c->attempts = attempts;
-	llmproto_content_hash(conf->llm_model, &m, c->content_hash);
-	const char *ph[] = {id, c->content_hash, conf->llm_model};
-	if (db_command(conn,
-	               "UPDATE mailroom.llm_requests SET content_hash = $2, model = $3 WHERE message_id = $1",
-	               3, ph, err, sizeof(err)) < 0)
-		log_warnx("llm: message %s: %s", id, err);
-	if (from_cache(conn, id, c->content_hash, conf->llm_model)) {
-		llmproto_mail_free(&m);
-		call_free(c);
-		return;
+	snprintf(out->c->message_id, sizeof(out->c->message_id), "%s", id);
+	out->c->attempts = (int)strtol(PQgetvalue(r, i, 1), NULL, 10);
+	llmproto_content_hash(l->conf->llm_model, &out->m, out->c->content_hash);
+	return 1;
+}
+
+/* cached_answer - a cached answer judged again as the content of an
+ * answer; 1 and a filled, 0 when it does not pass */
+static int cached_answer(const char *json, struct llmproto_answer *a)
+{
+	char why[512];
+	json_t *env =
+	    json_pack("{s:[{s:{s:s}, s:s}]}", "choices", "message", "content", json, "finish_reason", "stop");
+	char *body = env ? json_dumps(env, JSON_COMPACT) : NULL;
+	json_decref(env);
+	int ok = body != NULL && llmproto_parse(200, body, strlen(body), a, why, sizeof(why)) == LLMPROTO_OK;
+	free(body);
+	return ok;
+}
+
+/* hash_and_cache - record the content hashes of the n claimed rows and
+ * answer those the cache knows (queued on the batch, taken off cl); the
+ * number of rows left to send */
+static size_t hash_and_cache(struct llm *l, PGconn *conn, struct claimed *cl, size_t n)
+{
+	const char *model = l->conf->llm_model;
+	char err[1024];
+	const char **col = calloc(2 * n, sizeof(*col));
+	char *ids = NULL, *hashes = NULL;
+	if (col == NULL)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		col[i] = cl[i].c->message_id;
+		col[n + i] = cl[i].c->content_hash;
 	}
-	int fits = reserve_budget(conn, conf->llm_daily_budget, err, sizeof(err));
-	if (fits <= 0) {
-		char why[128];
-		snprintf(why, sizeof(why), "waiting: the daily budget of %lld requests is used up",
-		         conf->llm_daily_budget);
-		set_state(conn, id, "pending", fits < 0 ? err : why, 60, 0, 1);
-		llmproto_mail_free(&m);
-		call_free(c);
-		return;
+	ids = db_array_literal(col, n);
+	hashes = db_array_literal(col + n, n);
+	free(col);
+	const char *ph[] = {ids, hashes, model};
+	PGresult *r = NULL;
+	if (ids == NULL || hashes == NULL || llmsql_command(conn, LLMSQL_HASHES, ph, err, sizeof(err)) < 0 ||
+	    (r = llmsql_query(conn, LLMSQL_CACHE_GET, ph + 1, err, sizeof(err))) == NULL)
+		log_warnx("llm: content hashes and cache: %s", ids && hashes ? err : "out of memory");
+	size_t left = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct llmproto_answer a;
+		int hit = 0;
+		for (int k = 0; r != NULL && k < PQntuples(r) && !hit; k++)
+			if (strcmp(PQgetvalue(r, k, 0), cl[i].c->content_hash) == 0 &&
+			    cached_answer(PQgetvalue(r, k, 1), &a))
+				hit = llm_batch_add(&l->batch, cl[i].c->message_id, cl[i].c->content_hash,
+				                    PQgetvalue(r, k, 1), &a, 1, 0) == 0;
+		if (hit) {
+			llmproto_mail_free(&cl[i].m);
+			call_free(cl[i].c);
+		} else {
+			cl[left++] = cl[i];
+		}
 	}
-	char marker[LLMPROTO_MARKER_HEX + 1];
+	PQclear(r);
+	free(ids);
+	free(hashes);
+	return left;
+}
+
+/* send_one - build the request of a claimed row and put it on the multi handle */
+static void send_one(struct llm *l, PGconn *conn, struct claimed *cl)
+{
+	const struct mailroom_conf *conf = l->conf;
+	struct llm_call *c = cl->c;
+	char err[1024], marker[LLMPROTO_MARKER_HEX + 1];
 	llmproto_new_marker(marker);
-	c->body = llmproto_build(conf->llm_model, conf->llm_json_mode, (long)conf->llm_max_tokens, &m, marker,
-	                         err, sizeof(err));
-	llmproto_mail_free(&m);
+	c->body = llmproto_build(conf->llm_model, conf->llm_json_mode, (long)conf->llm_max_tokens, &cl->m,
+	                         marker, err, sizeof(err));
+	llmproto_mail_free(&cl->m);
 	if (c->body == NULL) {
-		set_state(conn, id, "skipped", err, 0, 0, 0);
+		llm_set_state(conn, c->message_id, "skipped", err, 0, 0, 0);
 		call_free(c);
 		return;
 	}
 	if (call_start(l, c, err, sizeof(err)) < 0) {
-		set_state(conn, id, "pending", err, 60, 0, 1);
+		llm_set_state(conn, c->message_id, "pending", err, 60, 0, 1);
 		call_free(c);
 	}
+}
+
+/* start_claimed - the rows of a claim: skip, answer from the cache, or
+ * send as far as the budget allows; the rest wait for it */
+static void start_claimed(struct llm *l, PGconn *conn, PGresult *r)
+{
+	const struct mailroom_conf *conf = l->conf;
+	size_t n = 0, rows = (size_t)PQntuples(r);
+	struct claimed *cl = calloc(rows ? rows : 1, sizeof(*cl));
+	char err[1024];
+	for (size_t i = 0; i < rows; i++) {
+		if (cl == NULL) {
+			llm_set_state(conn, PQgetvalue(r, (int)i, 0), "pending", "out of memory", 60, 0, 1);
+			continue;
+		}
+		if (prepare_one(l, conn, r, (int)i, &cl[n]))
+			n++;
+	}
+	if (n > 0)
+		n = hash_and_cache(l, conn, cl, n);
+	long fits = reserve_budget(conn, conf->llm_daily_budget, (long)n, err, sizeof(err));
+	char why[128];
+	snprintf(why, sizeof(why), "waiting: the daily budget of %lld requests is used up",
+	         conf->llm_daily_budget);
+	for (size_t i = 0; i < n; i++) {
+		if ((long)i < fits) {
+			send_one(l, conn, &cl[i]);
+			continue;
+		}
+		llm_set_state(conn, cl[i].c->message_id, "pending", fits < 0 ? err : why, 60, 0, 1);
+		llmproto_mail_free(&cl[i].m);
+		call_free(cl[i].c);
+	}
+	free(cl);
 }
 
 /* idle_half_second - nothing to claim: look again in half a second, not on every wake-up */
@@ -556,52 +516,39 @@ static void idle_half_second(struct llm *l, const struct timespec *now)
 	}
 }
 
-/* claim_and_start - take due pending rows up to the free concurrency */
-static void claim_and_start(struct llm *l, PGconn *conn)
+/* claim_due - may the tick claim rows now? free slots, breaker closed, not idle */
+static int claim_due(const struct llm *l, const struct timespec *now)
+{
+	return (long)l->conf->llm_concurrency - l->in_flight > 0 && l->breaker_until <= time(NULL) &&
+	       (now->tv_sec > l->idle_until.tv_sec ||
+	        (now->tv_sec == l->idle_until.tv_sec && now->tv_nsec >= l->idle_until.tv_nsec));
+}
+
+/* claim_and_start - inside the tick's transaction: take due pending rows up
+ * to the free concurrency (exactly once: SKIP LOCKED) and start them */
+static void claim_and_start(struct llm *l, PGconn *conn, const struct timespec *now)
 {
 	const struct mailroom_conf *conf = l->conf;
-	long free_slots = (long)conf->llm_concurrency - l->in_flight;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (free_slots <= 0 || l->breaker_until > time(NULL) || now.tv_sec < l->idle_until.tv_sec ||
-	    (now.tv_sec == l->idle_until.tv_sec && now.tv_nsec < l->idle_until.tv_nsec))
-		return;
 	char err[1024], lim[32];
-	if (tx_begin(conn) < 0)
-		return;
 	int left = budget_left(conn, conf->llm_daily_budget, err, sizeof(err));
 	if (left <= 0) {
 		if (left < 0)
 			log_warnx("llm: %s", err);
-		idle_half_second(l, &now);
-		tx_commit(conn);
+		idle_half_second(l, now);
 		return; /* the rows wait; a cached answer also waits for the next day: acceptable */
 	}
-	snprintf(lim, sizeof(lim), "%ld", free_slots);
+	snprintf(lim, sizeof(lim), "%ld", (long)conf->llm_concurrency - l->in_flight);
 	const char *p[] = {lim, l->name};
-	PGresult *r = db_query(
-	    conn,
-	    "UPDATE mailroom.llm_requests r SET state = 'sent', attempts = r.attempts + 1, sent_at = now(), "
-	    "claimed_by = $2 FROM mailroom.message_meta m WHERE m.message_id = r.message_id AND r.message_id "
-	    "IN "
-	    "(SELECT message_id FROM mailroom.llm_requests WHERE state = 'pending' AND next_attempt_at <= "
-	    "now() "
-	    "ORDER BY next_attempt_at LIMIT $1::integer FOR UPDATE SKIP LOCKED) "
-	    "RETURNING r.message_id, r.attempts, coalesce(m.subject, ''), coalesce(m.text_new, ''), "
-	    "coalesce(m.priority_level, '')",
-	    2, p, err, sizeof(err));
+	PGresult *r = llmsql_query(conn, LLMSQL_CLAIM, p, err, sizeof(err));
 	if (r == NULL) {
 		log_warnx("llm: claiming requests: %s", err);
-		tx_commit(conn);
 		return;
 	}
 	if (PQntuples(r) == 0)
-		idle_half_second(l, &now);
-	for (int i = 0; i < PQntuples(r); i++)
-		start_one(l, conn, PQgetvalue(r, i, 0), (int)strtol(PQgetvalue(r, i, 1), NULL, 10),
-		          PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
+		idle_half_second(l, now);
+	else
+		start_claimed(l, conn, r);
 	PQclear(r);
-	tx_commit(conn);
 }
 
 /* unlink_call - take c off the list and the multi handle */
@@ -623,33 +570,60 @@ void llm_pump(struct llm *l)
 		curl_multi_perform(l->multi, &running);
 }
 
+/* later_than - is a at or after b? */
+static int later_than(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec >= b->tv_nsec);
+}
+
+/* ms_until - milliseconds from now until t, at least 0 */
+static long ms_until(const struct timespec *now, const struct timespec *t)
+{
+	long ms = (long)(t->tv_sec - now->tv_sec) * 1000 + (t->tv_nsec - now->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms;
+}
+
 long llm_tick(struct llm *l, PGconn *conn)
 {
 	int running = 0;
 	if (l->in_flight > 0)
 		curl_multi_perform(l->multi, &running);
-	CURLMsg *msg;
-	int left, in_tx = 0;
-	while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		if (!in_tx)
-			in_tx = tx_begin(conn) == 0;
-		struct llm_call *c = NULL;
-		CURLcode code = msg->data.result;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-		unlink_call(l, c);
-		call_finish(l, conn, c, code);
-		call_free(c);
-	}
-	if (in_tx)
-		tx_commit(conn);
-	if (l->usable) {
-		claim_and_start(l, conn);
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	long ms = l->usable ? 1000 : 60000; /* pending rows fall due over time; disabled: nothing to do */
+	if (!later_than(&now, &l->db_next)) {
+		/* answers wait in curl's queue: the database work of many goes together */
+		ms = ms_until(&now, &l->db_next);
+	} else {
+		l->db_next = now;
+		l->db_next.tv_nsec += LLM_DB_TICK_MS * 1000000L;
+		if (l->db_next.tv_nsec >= 1000000000L) {
+			l->db_next.tv_sec++;
+			l->db_next.tv_nsec -= 1000000000L;
+		}
+		CURLMsg *msg;
+		int left, in_tx = 0;
+		while ((msg = curl_multi_info_read(l->multi, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			if (!in_tx)
+				in_tx = tx_begin(conn) == 0;
+			struct llm_call *c = NULL;
+			CURLcode code = msg->data.result;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+			unlink_call(l, c);
+			call_finish(l, conn, c, code);
+			call_free(c);
+		}
+		if (l->usable && claim_due(l, &now) && (in_tx || (in_tx = tx_begin(conn) == 0)))
+			claim_and_start(l, conn, &now);
+		if (in_tx) {
+			llm_batch_apply(&l->batch, conn, l->conf->llm_model);
+			tx_commit(conn);
+		}
 		if (l->in_flight > 0)
 			curl_multi_perform(l->multi, &running);
 	}
-	long ms = l->usable ? 1000 : 60000; /* pending rows fall due over time; disabled: nothing to do */
 	if (l->in_flight > 0) {
 		long t = -1;
 		curl_multi_timeout(l->multi, &t);
@@ -672,8 +646,8 @@ void llm_release(struct llm *l, PGconn *conn)
 		struct llm_call *c = l->calls;
 		unlink_call(l, c);
 		if (conn != NULL && PQstatus(conn) == CONNECTION_OK)
-			set_state(conn, c->message_id, "pending", "the worker stopped before the answer came",
-			          0, 0, 1);
+			llm_set_state(conn, c->message_id, "pending",
+			              "the worker stopped before the answer came", 0, 0, 1);
 		call_free(c);
 	}
 }
@@ -685,6 +659,7 @@ void llm_free(struct llm **lp)
 		return;
 	llm_release(l, NULL);
 	curl_multi_cleanup(l->multi);
+	llm_batch_free(&l->batch);
 	free(l->url);
 	free_secret(l->auth);
 	free(l);
