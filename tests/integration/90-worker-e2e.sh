@@ -30,21 +30,6 @@ fi
 
 # --- helpers ------------------------------------------------------------------------
 
-# compose FILE FROM TO SUBJECT MESSAGE-ID BODY [HEADER-LINE...] - a small
-# text/plain message with CRLF line ends
-compose() {
-	local file=$1 from=$2 to=$3 subject=$4 msgid=$5 body=$6 h
-	shift 6
-	{
-		printf 'From: %s\r\nTo: %s\r\nSubject: %s\r\n' "$from" "$to" "$subject"
-		printf 'Message-ID: <%s>\r\nDate: %s\r\n' "$msgid" "$(date -R)"
-		for h in "$@"; do
-			printf '%s\r\n' "$h"
-		done
-		printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n%s\r\n' "$body"
-	} >"$file"
-}
-
 # deliver NAME SERVER ENVELOPE-FROM RCPT - send $T_TMP/NAME.eml; prints the
 # record id of the message once the gateway recorded it (status 1 if not)
 deliver() {

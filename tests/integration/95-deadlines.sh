@@ -104,20 +104,6 @@ wait_log "$W2_LOG" 0 'started as ' 10 >/dev/null || bail "the second worker did 
 cmp_ok "$(stack_workers | wc -l)" '>=' 2 "two workers of this stack run"
 
 # --- helpers -------------------------------------------------------------------------------
-# compose FILE FROM TO SUBJECT MESSAGE-ID BODY [HEADER-LINE...] - a small text/plain message
-compose() {
-	local file=$1 from=$2 to=$3 subject=$4 msgid=$5 body=$6 h
-	shift 6
-	{
-		printf 'From: %s\r\nTo: %s\r\nSubject: %s\r\n' "$from" "$to" "$subject"
-		printf 'Message-ID: <%s>\r\nDate: %s\r\n' "$msgid" "$(date -R)"
-		for h in "$@"; do
-			printf '%s\r\n' "$h"
-		done
-		printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n%s\r\n' "$body"
-	} >"$file"
-}
-
 # deliver NAME SERVER ENVELOPE-FROM RCPT - send $T_TMP/NAME.eml; the record id once sorted by a worker
 deliver() {
 	local name=$1 server=$2 from=$3 rcpt=$4 qid id end=$((SECONDS + 30))

@@ -580,6 +580,21 @@ token() {
 	printf '%s.%s.%s' "$T_NAME" "$1" "$T_RUN"
 }
 
+# compose FILE FROM TO SUBJECT MESSAGE-ID BODY [HEADER-LINE...] - a small
+# US-ASCII text/plain message with CRLF line ends; the header lines come after Date
+compose() {
+	local file=$1 from=$2 to=$3 subject=$4 msgid=$5 body=$6 h
+	shift 6
+	{
+		printf 'From: %s\r\nTo: %s\r\nSubject: %s\r\n' "$from" "$to" "$subject"
+		printf 'Message-ID: <%s>\r\nDate: %s\r\n' "$msgid" "$(date -R)"
+		for h in "$@"; do
+			printf '%s\r\n' "$h"
+		done
+		printf 'MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n%s\r\n' "$body"
+	} >"$file"
+}
+
 # make_message FILE TOKEN [HEADER-LINE...] - a small message with CRLF line
 # ends; its Subject and Message-ID (<TOKEN@sender.test>) carry TOKEN, the
 # extra header lines come after the usual ones
