@@ -14,19 +14,12 @@
 #include "csrf.h"
 #include "db.h"
 #include "escape.h"
+#include "handler.h"
 #include "respond.h"
 #include "session.h"
 #include "signin.h"
 
 #define PATH_ARG_MAX 256
-
-struct ctx {
-	const struct mailroom_conf *conf;
-	const struct web_request *req;
-	FILE *out;
-	struct form form;  /* the POST body, parsed */
-	struct form query; /* QUERY_STRING, parsed */
-};
 
 /* a route: method, a path prefix and suffix around a variable part
  * (arg_max 0: the path is exactly prefix), a handler */
@@ -36,58 +29,6 @@ struct route {
 	size_t arg_max;
 	int (*handle)(struct ctx *c, const char *arg);
 };
-
-/* connect - the web role's connection, or NULL after a 503 page */
-static PGconn *connect_db(struct ctx *c)
-{
-	char err[1024];
-	PGconn *conn = db_connect(c->conf->web_database, "mailroom.cgi", err, sizeof(err));
-	if (conn == NULL) {
-		fprintf(stderr, "mailroom.cgi: %s\n", err);
-		respond_error(c->out, "503 Service Unavailable");
-	}
-	return conn;
-}
-
-/* server_error - log err to the web server's log, answer 500 */
-static int server_error(struct ctx *c, const char *what, const char *err)
-{
-	fprintf(stderr, "mailroom.cgi: %s: %s\n", what, err);
-	return respond_error(c->out, "500 Internal Server Error");
-}
-
-/* session_token - the session cookie's value into tok, or "" */
-static void session_token(const struct web_request *req, char tok[SESSION_TOKEN_HEX + 1])
-{
-	if (cookie_get(req->cookie, SESSION_COOKIE, tok, SESSION_TOKEN_HEX + 1) != 1)
-		tok[0] = '\0';
-}
-
-/* current_session - the request's live session: 1, 0 none, -1 after a 500 */
-static int current_session(struct ctx *c, PGconn *conn, struct session *s)
-{
-	char tok[SESSION_TOKEN_HEX + 1], err[1024];
-	session_token(c->req, tok);
-	if (tok[0] == '\0')
-		return 0;
-	int r = session_lookup(conn, c->conf, tok, s, err, sizeof(err));
-	if (r < 0)
-		server_error(c, "session", err);
-	return r;
-}
-
-/* send_page - close the memstream mem and send its body */
-static int send_page(struct ctx *c, FILE *mem, char **body, size_t *len, const char *status,
-                     const char *extra)
-{
-	if (fclose(mem) != 0) {
-		free(*body);
-		return server_error(c, "page", "out of memory");
-	}
-	int r = respond_page(c->out, status, extra, *body, *len);
-	free(*body);
-	return r;
-}
 
 /* login_page - the sign-in form with a fresh login CSRF value in form and cookie */
 static int login_page(struct ctx *c, const char *status, const char *message)
@@ -229,43 +170,29 @@ static int post_logout(struct ctx *c, const char *arg)
 	return respond_redirect(c->out, c->req->script_name, "/login", cookies);
 }
 
-/* get_home - GET /: who is signed in, and a sign-out button */
+/* get_home - GET /: who is signed in (the inbox takes this place) */
 static int get_home(struct ctx *c, const char *arg)
 {
 	(void)arg;
 	struct session s;
-	char csrf[CSRF_HEX + 1], tok[SESSION_TOKEN_HEX + 1];
-	session_token(c->req, tok);
-	if (tok[0] == '\0')
-		return respond_redirect(c->out, c->req->script_name, "/login", NULL);
-	PGconn *conn = connect_db(c);
-	if (conn == NULL)
+	PGconn *conn;
+	if (!web_begin(c, &conn, &s))
 		return 0;
-	int r = current_session(c, conn, &s);
 	db_close(&conn);
-	if (r < 0)
-		return 0;
-	if (r == 0)
-		return respond_redirect(c->out, c->req->script_name, "/login", NULL);
 	char *body = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&body, &len);
 	if (mem == NULL)
 		return server_error(c, "page", "out of memory");
-	csrf_token(s.csrf_key, "logout", csrf);
-	page_head(mem, "Home");
-	fputs("<main>\n<h1>mailroom</h1>\n<p>Signed in as <strong>", mem);
+	app_head(mem, c, &s, "Home");
+	fputs("<h1>mailroom</h1>\n<p>Signed in as <strong>", mem);
 	esc_html(mem, s.name);
 	fputs("</strong> (", mem);
 	esc_html(mem, s.login);
 	fputs(", ", mem);
 	esc_html(mem, s.role);
-	fputs(").</p>\n<form method=\"post\" action=\"/logout\">\n<input type=\"hidden\" name=\"csrf\" "
-	      "value=\"",
-	      mem);
-	esc_attr(mem, csrf);
-	fputs("\">\n<button type=\"submit\">Sign out</button>\n</form>\n</main>\n", mem);
-	page_foot(mem);
+	fputs(").</p>\n", mem);
+	app_foot(mem);
 	return send_page(c, mem, &body, &len, "200 OK", NULL);
 }
 
