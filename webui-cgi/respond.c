@@ -10,7 +10,8 @@
  * no referrer, no caching, no sniffing, no powerful features */
 void respond_headers(FILE *out)
 {
-	fputs("Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+	fputs("Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src "
+	      "'self'; "
 	      "frame-src 'self'; "
 	      "form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n"
 	      "X-Content-Type-Options: nosniff\r\n"
@@ -83,7 +84,8 @@ int respond_redirect(FILE *out, const char *base, const char *path, const char *
 {
 	if (!base_ok(base))
 		base = "";
-	if (path[0] != '/' || path[1] == '/' || strspn(path, "/abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(path))
+	if (path[0] != '/' || path[1] == '/' ||
+	    strspn(path, "/abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(path))
 		path = "/";
 	fputs("Status: 303 See Other\r\n", out);
 	respond_headers(out);
