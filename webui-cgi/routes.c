@@ -22,11 +22,13 @@
 #define PATH_ARG_MAX 256
 
 /* a route: method, a path prefix and suffix around a variable part
- * (arg_max 0: the path is exactly prefix), a handler */
+ * (arg_max 0: the path is exactly prefix) that may hold slashes when
+ * slashes is set (the handler then splits it), a handler */
 struct route {
 	const char *method;
 	const char *prefix, *suffix;
 	size_t arg_max;
+	int slashes;
 	int (*handle)(struct ctx *c, const char *arg);
 };
 
@@ -224,11 +226,11 @@ static int calendar_feed(struct ctx *c, const char *token)
 }
 
 static const struct route routes[] = {
-    {"GET", "/calendar/", ".ics", CALFEED_TOKEN_HEX, calendar_feed},
-    {"GET", "/login", "", 0, get_login},
-    {"POST", "/login", "", 0, post_login},
-    {"POST", "/logout", "", 0, post_logout},
-    {"GET", "/", "", 0, get_home},
+    {"GET", "/calendar/", ".ics", CALFEED_TOKEN_HEX, 0, calendar_feed},
+    {"GET", "/login", "", 0, 0, get_login},
+    {"POST", "/login", "", 0, 0, post_login},
+    {"POST", "/logout", "", 0, 0, post_logout},
+    {"GET", "/", "", 0, 0, get_home},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when
@@ -275,7 +277,8 @@ static int match(const struct route *r, const char *path, char arg[PATH_ARG_MAX 
 	    strcmp(path + len - slen, r->suffix) != 0)
 		return 0;
 	size_t alen = len - plen - slen;
-	if (alen == 0 || alen > r->arg_max || alen > PATH_ARG_MAX || memchr(path + plen, '/', alen) != NULL)
+	if (alen == 0 || alen > r->arg_max || alen > PATH_ARG_MAX ||
+	    (!r->slashes && memchr(path + plen, '/', alen) != NULL))
 		return 0;
 	memcpy(arg, path + plen, alen);
 	arg[alen] = '\0';
