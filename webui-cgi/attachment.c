@@ -12,7 +12,7 @@
 #include "respond.h"
 
 #define SQL_ATTACHMENT                                                                                       \
-	"SELECT coalesce(a.filename, ''), a.size_bytes, encode(a.sha256, 'hex'), (m.raw IS NOT NULL)::text"  \
+	"SELECT coalesce(a.filename, ''), a.size_bytes, encode(a.sha256, 'hex'), m.raw IS NOT NULL"          \
 	" FROM mailroom.attachments a JOIN mailroom.message_meta mm ON mm.message_id = a.message_id"         \
 	" JOIN mailroom.messages m ON m.id = a.message_id"                                                   \
 	" WHERE a.message_id = $1::uuid AND a.position = $2::integer AND mm.conversation_id = $3::bigint"

@@ -25,10 +25,10 @@
 	" coalesce(h.display_name, ''), coalesce(c.holder_id::text, ''),"                                    \
 	" coalesce(a.display_name, ''), coalesce(c.assignee_id::text, ''),"                                  \
 	" coalesce(f.name, ''), coalesce(c.folder_id::text, ''), array_to_string(c.inboxes, ', '),"          \
-	" c.private::text, (c.owner_id IS NOT DISTINCT FROM mailroom.web_user())::text,"                     \
+	" c.private, c.owner_id IS NOT DISTINCT FROM mailroom.web_user(),"                                   \
 	" coalesce(c.merged_into::text, ''),"                                                                \
 	" EXISTS (SELECT 1 FROM mailroom.conversation_reads r WHERE r.conversation_id = c.id"                \
-	"   AND r.user_id = mailroom.web_user() AND r.read_at >= c.last_activity_at)::text"                  \
+	"   AND r.user_id = mailroom.web_user() AND r.read_at >= c.last_activity_at)"                        \
 	" FROM mailroom.conversations c"                                                                     \
 	" LEFT JOIN mailroom.organisations o ON o.id = c.organisation_id"                                    \
 	" LEFT JOIN mailroom.users h ON h.id = c.holder_id"                                                  \
@@ -44,7 +44,7 @@
 	" to_char(m.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                      \
 	" to_char(m.received_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'),"                                     \
 	" coalesce(mm.subject, m.subject, ''), coalesce(mm.text_new, ''), coalesce(mm.text_quoted, ''),"     \
-	" coalesce(mm.text_signature, ''), (mm.body_html IS NOT NULL)::text, mm.text_from_html::text,"       \
+	" coalesce(mm.text_signature, ''), mm.body_html IS NOT NULL, mm.text_from_html,"                     \
 	" coalesce(mm.parse_error, ''), coalesce(to_char(mm.sent_at AT TIME ZONE $2, 'YYYY-MM-DD "           \
 	"HH24:MI'), '')"                                                                                     \
 	" FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"                    \
