@@ -99,7 +99,9 @@ static void state_forms(FILE *mem, struct ctx *c, const struct session *s, const
 	fputs("</label>\n", mem);
 	submit_close(mem, "Set status");
 	open_action(mem, c, s, cur->id, "title");
-	fputs("<label>Title <input name=\"title\" required maxlength=\"200\"></label>\n", mem);
+	fputs("<label>Title <input name=\"title\" required maxlength=\"200\" value=\"", mem);
+	esc_attr(mem, cur->title);
+	fputs("\"></label>\n", mem);
 	submit_close(mem, "Rename");
 	open_action(mem, c, s, cur->id, "folder");
 	fputs("<label>Folder ", mem);

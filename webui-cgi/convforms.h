@@ -13,7 +13,7 @@
 
 /* What the forms preselect: the conversation's current values ("" none). */
 struct conv_current {
-	const char *id, *status, *level, *folder_id, *assignee_id, *holder_id;
+	const char *id, *title, *status, *level, *folder_id, *assignee_id, *holder_id;
 	int is_owner, is_private;
 };
 

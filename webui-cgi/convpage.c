@@ -346,6 +346,7 @@ int convpage_send(struct ctx *c, PGconn *conn, const struct session *s, const ch
 		        CONV_MESSAGES_MAX);
 	fputs("</section>\n", mem);
 	struct conv_current cur = {id,
+	                           PQgetvalue(f, 0, F_TITLE),
 	                           PQgetvalue(f, 0, F_STATUS),
 	                           PQgetvalue(f, 0, F_LEVEL),
 	                           PQgetvalue(f, 0, F_FOLDER_ID),

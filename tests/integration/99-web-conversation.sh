@@ -204,6 +204,8 @@ for k in customer supplier internal newsletter advertising; do
 done
 is "$n" 5 "five classify buttons"
 like "$page" "<option value=\"$ann_id\">" "the users to hand over to"
+like "$page" "<input name=\"title\" required maxlength=\"200\" value=\"&lt;script&gt;alert\(1\)&lt;/script&gt; Order &amp; &quot;Q&quot; $tag\">" \
+	"the title field holds the title, escaped"
 like "$page" "<input type=\"datetime-local\" name=\"due\"" "the reminder's date field"
 is "$(sql_admin "SELECT count(*) FROM mailroom.conversation_reads WHERE conversation_id = $conv") $(sql_admin \
 	"SELECT count(*) FROM mailroom.audit WHERE object = 'conversation:$conv'")" "$reads_before $audit_before" \
