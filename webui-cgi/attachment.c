@@ -151,6 +151,8 @@ int attachment_send(struct ctx *c, PGconn *conn, const char *conv, const char *u
 	}
 	PGresult *raw = PQexecParams(conn, SQL_RAW, 1, NULL, p, NULL, NULL, 1);
 	if (db_result_ok(raw, PGRES_TUPLES_OK, conn, err, sizeof(err)) < 0 || PQntuples(raw) != 1) {
+		if (raw != NULL && PQresultStatus(raw) == PGRES_TUPLES_OK)
+			snprintf(err, sizeof(err), "message %s: its bytes are gone", uuid);
 		PQclear(raw);
 		PQclear(meta);
 		return server_error(c, "attachment", err);
