@@ -241,6 +241,15 @@ like "$h" "Content-Disposition: attachment; filename=\"_.._evil_na_me.bin\"; fil
 	"a safe file name: no slashes, quotes or leading dots"
 like "$h" "X-Content-Type-Options: nosniff" "nosniff"
 like "$h" "Content-Security-Policy: default-src 'none';.*sandbox" "the sandbox CSP"
+# the recorded size and digest are what the download is held to
+att_row="message_id = '$id2' AND position = 0"
+sql_admin "UPDATE mailroom.attachments SET size_bytes = 60000000 WHERE $att_row" >/dev/null
+is "$(get "$ac" "/c/$conv/m/$id2/a/0")" 413 "an attachment recorded larger than 50 MiB is refused (413)"
+sql_admin "UPDATE mailroom.attachments SET size_bytes = 100000, sha256 = sha256('other') WHERE $att_row" >/dev/null
+is "$(get "$ac" "/c/$conv/m/$id2/a/0" bad)" 500 "bytes that differ from the recorded SHA-256 are not sent"
+unlike "$(cat "$T_TMP/bad.hdr")" "Content-Disposition" "  only an error page, no download"
+sql_admin "UPDATE mailroom.attachments SET sha256 = decode('$(sha256_of "$T_TMP/payload.bin")', 'hex')
+           WHERE $att_row" >/dev/null
 is "$(get "$ac" "/c/$conv/m/$id2/a/1")" 404 "no attachment 1"
 is "$(get "$ac" "/c/$conv/m/$id1/a/0")" 404 "no attachment on the text mail"
 
