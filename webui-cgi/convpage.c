@@ -19,6 +19,8 @@
 #include "respond.h"
 #include "timeline.h"
 
+#define TEXT_SHOWN "65536"
+
 #define SQL_FACTS                                                                                            \
 	"SELECT c.title, c.status, coalesce(c.class, 'unclassified'), coalesce(c.priority_level, ''),"       \
 	" coalesce(o.name, ''), coalesce(c.organisation_id::text, ''),"                                      \
@@ -39,15 +41,21 @@
 	"SELECT l.id, l.name FROM mailroom.conversation_labels cl JOIN mailroom.labels l ON l.id = "         \
 	"cl.label_id"                                                                                        \
 	" WHERE cl.conversation_id = $1::bigint ORDER BY l.name"
+/* Texts are shown up to TEXT_SHOWN characters each; the last column says
+ * whether one was longer. */
 #define SQL_MESSAGES                                                                                         \
 	"SELECT m.id, m.direction, coalesce(mm.from_name, ''), coalesce(mm.from_addr, m.envelope_from),"     \
 	" to_char(m.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"                      \
-	" to_char(m.received_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'),"                                     \
-	" coalesce(mm.subject, m.subject, ''), coalesce(mm.text_new, ''), coalesce(mm.text_quoted, ''),"     \
-	" coalesce(mm.text_signature, ''), mm.body_html IS NOT NULL, mm.text_from_html,"                     \
-	" coalesce(mm.parse_error, ''), coalesce(to_char(mm.sent_at AT TIME ZONE $2, 'YYYY-MM-DD "           \
-	"HH24:MI'), '')"                                                                                     \
-	" FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"                    \
+	" to_char(m.received_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), coalesce(mm.subject, m.subject, "    \
+	"''),"                                                                                               \
+	" coalesce(left(mm.text_new, " TEXT_SHOWN "), ''), coalesce(left(mm.text_quoted, " TEXT_SHOWN        \
+	"), ''),"                                                                                            \
+	" coalesce(left(mm.text_signature, " TEXT_SHOWN                                                      \
+	"), ''), mm.body_html IS NOT NULL, mm.text_from_html,"                                               \
+	" coalesce(mm.parse_error, ''),"                                                                     \
+	" coalesce(to_char(mm.sent_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), ''),"                          \
+	" coalesce(greatest(length(mm.text_new), length(mm.text_quoted), length(mm.text_signature)), 0)"     \
+	"   > " TEXT_SHOWN " FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id" \
 	" WHERE mm.conversation_id = $1::bigint ORDER BY m.received_at, m.id LIMIT 501"
 #define SQL_ATTACHMENTS                                                                                      \
 	"SELECT a.message_id, a.position, coalesce(a.filename, ''), a.content_type, a.size_bytes"            \
@@ -89,7 +97,8 @@ enum {
 	M_HAS_HTML,
 	M_FROM_HTML,
 	M_PARSE_ERROR,
-	M_SENT
+	M_SENT,
+	M_CUT
 };
 
 void conv_time(FILE *mem, const char *iso, const char *local)
@@ -280,6 +289,10 @@ static void message(FILE *mem, struct ctx *c, const char *id, const PGresult *m,
 	fputs("<pre class=\"text\">", mem);
 	esc_html(mem, PQgetvalue(m, i, M_NEW));
 	fputs("</pre>\n", mem);
+	if (strcmp(PQgetvalue(m, i, M_CUT), "t") == 0)
+		fputs("<p class=\"note\">A long text: only its first " TEXT_SHOWN
+		      " characters are shown.</p>\n",
+		      mem);
 	folded(mem, "quoted", "Quoted text", PQgetvalue(m, i, M_QUOTED));
 	folded(mem, "signature", "Signature", PQgetvalue(m, i, M_SIGNATURE));
 	fputs("</div>\n", mem);

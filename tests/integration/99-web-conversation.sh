@@ -268,6 +268,12 @@ is "$(get "$bc" "/c/$conv/m/$id2/a/0" batt)" 200 "bob downloads its attachment"
 is "$(sha256_of "$T_TMP/batt.body")" "$(sha256_of "$T_TMP/payload.bin")" "  the same bytes"
 sql_admin "UPDATE mailroom.conversations SET private = false, owner_id = NULL WHERE id = $conv" >/dev/null
 
+# a long text is cut for the page (the worker caps texts at 1 MiB; 500 such would be too much)
+sql_admin "UPDATE mailroom.message_meta SET text_quoted = repeat('q', 70000) WHERE message_id = '$id1'" >/dev/null
+get "$ac" "/c/$conv" long >/dev/null
+like "$(cat "$T_TMP/long.body")" "A long text: only its first 65536 characters are shown." "a long text is cut, and says so"
+is "$(grep -o 'q\{1000,\}' "$T_TMP/long.body" | awk '{ print length }')" 65536 "  to 65536 characters"
+
 # --- 5. auditors and bad paths ----------------------------------------------------------
 is "$(get "$uc" "/c/$conv" upage)" 200 "an auditor reads the page"
 unlike "$(cat "$T_TMP/upage.body")" "id=\"act-" "without action forms"
