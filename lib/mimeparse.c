@@ -76,7 +76,8 @@ struct parse {
 	unsigned gmime_seen;  /* GMime warning codes already reported */
 	struct candidate *cand; /* body text candidates, in document order */
 	size_t n_cand;
-	int failed; /* out of memory */
+	const struct mimeparse_tap *tap; /* NULL: none */
+	int failed;			 /* out of memory */
 };
 
 struct capbuf {
@@ -474,6 +475,22 @@ static int hash_chunk(void *ctx, const char *p, size_t n)
 	return 0;
 }
 
+struct teeing {
+	struct hashing *h;
+	const struct mimeparse_tap *tap;
+	int stopped;
+};
+
+/* tee_chunk - hash, and feed the tap until it has had enough */
+static int tee_chunk(void *ctx, const char *p, size_t n)
+{
+	struct teeing *t = ctx;
+	hash_chunk(t->h, p, n);
+	if (!t->stopped)
+		t->stopped = t->tap->fn(t->tap->ctx, p, n) != 0;
+	return 0;
+}
+
 /* charset_name_ok - could this parameter be a charset name? */
 static int charset_name_ok(const char *cs)
 {
@@ -647,7 +664,12 @@ static void attachment(struct parse *ps, GMimePart *part, GMimeContentType *ct, 
 			    : g_mime_object_get_content_id(GMIME_OBJECT(part)) != NULL;
 	struct hashing h = {.size = 0};
 	crypto_hash_sha256_init(&h.state);
-	decode(part, hash_chunk, &h);
+	if (ps->tap != NULL && ps->tap->index == m->n_attachments - 1) {
+		struct teeing t = {&h, ps->tap, 0};
+		decode(part, tee_chunk, &t);
+	} else {
+		decode(part, hash_chunk, &h);
+	}
 	crypto_hash_sha256_final(&h.state, a->sha256);
 	a->size = h.size;
 }
@@ -793,8 +815,14 @@ static GMimeParserOptions *parser_options(struct parse *ps)
 int mimeparse_message(const char *raw, size_t len, const struct mimeparse_limits *lim, struct mp_message *out,
 		      char *err, size_t errlen)
 {
+	return mimeparse_message_tap(raw, len, lim, out, NULL, err, errlen);
+}
+
+int mimeparse_message_tap(const char *raw, size_t len, const struct mimeparse_limits *lim,
+			  struct mp_message *out, const struct mimeparse_tap *tap, char *err, size_t errlen)
+{
 	struct mimeparse_limits defaults;
-	struct parse ps = {.m = out};
+	struct parse ps = {.m = out, .tap = tap};
 	memset(out, 0, sizeof(*out));
 	if (lim == NULL) {
 		mimeparse_limits_default(&defaults);

@@ -92,6 +92,18 @@ void mimeparse_limits_default(struct mimeparse_limits *lim);
  * means the defaults. */
 int mimeparse_message(const char *raw, size_t len, const struct mimeparse_limits *lim,
 		      struct mp_message *out, char *err, size_t errlen);
+/* While mimeparse_message_tap walks the parts, the decoded content of
+ * attachment number index (the order of mp_message.attachments, which is
+ * attachments.position as the worker stores it) also goes to fn, chunk by
+ * chunk; once fn returns nonzero it gets nothing more. */
+struct mimeparse_tap {
+	size_t index;
+	int (*fn)(void *ctx, const char *p, size_t n);
+	void *ctx;
+};
+/* mimeparse_message_tap - mimeparse_message, feeding tap (may be NULL) */
+int mimeparse_message_tap(const char *raw, size_t len, const struct mimeparse_limits *lim,
+			  struct mp_message *out, const struct mimeparse_tap *tap, char *err, size_t errlen);
 /* mimeparse_free - free everything m holds and zero it */
 void mimeparse_free(struct mp_message *m);
 

@@ -42,6 +42,25 @@ int respond_page(FILE *out, const char *status, const char *extra, const char *b
 	return 0;
 }
 
+int respond_sandboxed(FILE *out, const char *content_type, const char *extra, const char *body, size_t len)
+{
+	fputs("Status: 200 OK\r\n"
+	      "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; "
+	      "sandbox allow-popups allow-popups-to-escape-sandbox; frame-ancestors 'self'\r\n"
+	      "X-Content-Type-Options: nosniff\r\n"
+	      "Referrer-Policy: no-referrer\r\n"
+	      "X-Frame-Options: SAMEORIGIN\r\n"
+	      "Cross-Origin-Resource-Policy: same-origin\r\n"
+	      "Cache-Control: no-store\r\n"
+	      "Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=(), usb=()\r\n",
+	      out);
+	if (extra != NULL)
+		fputs(extra, out);
+	fprintf(out, "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n", content_type, len);
+	fwrite(body, 1, len, out);
+	return 0;
+}
+
 void page_head(FILE *out, const char *title)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

@@ -29,6 +29,13 @@ int base_ok(const char *base);
 /* respond_page - 200 with an HTML body of len bytes; extra headers (may be
  * NULL, each line ending CR LF) go before the body */
 int respond_page(FILE *out, const char *status, const char *extra, const char *body, size_t len);
+/* respond_sandboxed - 200 with a body of outside data (a mail's HTML
+ * made safe, an attachment) of content_type: its own CSP (no script,
+ * nothing loaded, inline style only, a sandbox that may open links in a
+ * new window, framable by our own pages only), X-Frame-Options SAMEORIGIN
+ * and the other headers of respond_headers; extra headers (may be NULL,
+ * each line ending CR LF) go before the body */
+int respond_sandboxed(FILE *out, const char *content_type, const char *extra, const char *body, size_t len);
 /* page_head / page_foot - the frame around every HTML page; title escaped */
 void page_head(FILE *out, const char *title);
 void page_foot(FILE *out);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "calfeed.h"
+#include "conversation.h"
 #include "csrf.h"
 #include "db.h"
 #include "escape.h"
@@ -231,6 +232,7 @@ static const struct route routes[] = {
     {"POST", "/login", "", 0, 0, post_login},
     {"POST", "/logout", "", 0, 0, post_logout},
     {"GET", "/", "", 0, 0, get_home},
+    {"GET", "/c/", "", 200, 1, conversation_get},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

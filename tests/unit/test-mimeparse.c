@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -289,6 +290,19 @@ static void test_forward(void)
 	mimeparse_free(&m);
 }
 
+/* tap_collect - a tap that keeps every byte */
+static int tap_collect(void *ctx, const char *p, size_t n)
+{
+	struct buf *b = ctx;
+	char *np = realloc(b->p, b->len + n + 1);
+	if (np == NULL)
+		return 1;
+	memcpy(np + b->len, p, n);
+	b->p = np;
+	b->len += n;
+	return 0;
+}
+
 static void test_attachments(void)
 {
 	struct buf b = {0};
@@ -345,6 +359,24 @@ static void test_attachments(void)
 		}
 	}
 	mimeparse_free(&m);
+	/* The tap: the decoded bytes of one position, the same as recorded. */
+	for (size_t i = 0; i <= sizeof(want) / sizeof(want[0]); i++) {
+		struct buf got = {0};
+		struct mimeparse_tap tap = {i, tap_collect, &got};
+		char err[256];
+		uint8_t sum[32];
+		if (mimeparse_message_tap(b.p, b.len, NULL, &m, &tap, err, sizeof(err)) < 0) {
+			ok(0, "tap %zu: parsed: %s", i, err);
+			continue;
+		}
+		crypto_hash_sha256(sum, (const unsigned char *)(got.p ? got.p : ""), got.len);
+		if (i < sizeof(want) / sizeof(want[0]))
+			is_str(hex(sum), want[i].sha256, "tap %zu: the bytes of attachment %zu", i, i);
+		else
+			is_int(got.len, 0, "tap %zu: no such attachment, no bytes", i);
+		mimeparse_free(&m);
+		free(got.p);
+	}
 	free(b.p);
 }
 
