@@ -14,10 +14,12 @@ static const char SQL_USER_BY_TOKEN[] =
     "SELECT id, calendar_token_hash FROM mailroom.users WHERE calendar_token_hash = $1::bytea AND active";
 static const char SQL_REMINDERS[] =
     "SELECT r.id, extract(epoch FROM r.due_at)::bigint, extract(epoch FROM r.updated_at)::bigint, r.message, "
-    "       COALESCE('Conversation ' || c.id || ': ' || c.title, 'Organisation ' || o.id || ': ' || o.name) "
+    "       COALESCE('Conversation ' || c.id || ': ' || c.title, 'Organisation ' || o.id || ': ' || o.name, "
+    "                'Contact ' || ct.id || ': ' || concat_ws(' ', ct.first_name, ct.last_name)) "
     "  FROM mailroom.reminders r "
     "  LEFT JOIN mailroom.conversations c ON c.id = r.conversation_id "
     "  LEFT JOIN mailroom.organisations o ON o.id = r.organisation_id "
+    "  LEFT JOIN mailroom.contacts ct ON ct.id = r.contact_id "
     " WHERE r.state IN ('pending', 'snoozed') AND (r.assignee = $1 OR r.created_by = $1) "
     " ORDER BY r.due_at, r.id LIMIT 5000";
 /* Deadlines of the conversations assigned to the user (schema/011). */
