@@ -12,7 +12,8 @@
 # 4. A new password: shown once, the old one fails, sessions end.
 # 5. An admin cannot demote or disable themself (409).
 # 6. Every change is audited, never with the password or its hash.
-# 7. TOTP set-up: a QR code as <svg class="qr"> and the key as text,
+# 7. TOTP set-up: a QR code as <svg class="qr"> (read back by zbarimg)
+#    and the key as text,
 #    nothing stored before a right code; a wrong code, an altered sealed
 #    key and another session's sealed key are refused; a right code stores
 #    the key (checked against the key shown), and sign-in then needs a
@@ -244,6 +245,28 @@ size=$(sed -n 's/.*<svg class="qr"[^>]* viewBox="0 0 \([0-9]*\) .*/\1/p' "$T_TMP
 is "$(((size - 8 - 17) % 4))" 0 "  a QR code's size (17 + 4 x version, quiet zone 4)"
 secret=$(sed -n 's/.*<code class="totp-secret">\([A-Z2-7]*\)<\/code>.*/\1/p' "$T_TMP/enrol.html")
 is "${#secret}" 32 "the key as base32 text"
+if command -v zbarimg >/dev/null; then
+	# the SVG's rectangles painted into a greyscale image, read by zbar
+	python3 - "$T_TMP/enrol.html" "$T_TMP/qr.pgm" <<'PY'
+import re, sys
+page = open(sys.argv[1]).read()
+n = int(re.search(r'<svg class="qr"[^>]* viewBox="0 0 (\d+) ', page).group(1))
+dark = [[0] * n for _ in range(n)]
+for x, y, w in re.findall(r'M(\d+) (\d+)h(\d+)v1h-\d+z', re.search(r'<path fill="#000" d="([^"]*)"', page).group(1)):
+    for i in range(int(w)):
+        dark[int(y)][int(x) + i] = 1
+s = 6
+with open(sys.argv[2], "w") as f:
+    f.write("P2\n%d %d\n255\n" % (n * s, n * s))
+    for y in range(n * s):
+        f.write(" ".join("0" if dark[y // s][x // s] else "255" for x in range(n * s)) + "\n")
+PY
+	is "$(zbarimg -q --raw "$T_TMP/qr.pgm" 2>/dev/null)" \
+		"otpauth://totp/mailroom:$agt?secret=$secret&issuer=mailroom&algorithm=SHA1&digits=6&period=30" \
+		"the QR code reads as the otpauth URI of the key shown"
+else
+	skip "zbarimg is missing (apt-get install zbar-tools)" 1
+fi
 pending=$(sed -n 's/.*name="pending" value="\([0-9a-f]*\)".*/\1/p' "$T_TMP/enrol.html")
 is "${#pending}" 136 "the sealed key in the form"
 unlike "$pending" "$(python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1]).hex())' "$secret")" "  not readable"
