@@ -3,7 +3,7 @@
 # bounded time (FUZZ_SECONDS, default 20). Exit 1 when a target crashes,
 # leaks or trips a sanitizer; its reproducer is left in .run/fuzz/.
 #
-#   fuzz/run.sh [target...]      targets: record conf mimeparse webreq (default: all)
+#   fuzz/run.sh [target...]      targets: record conf mimeparse webreq webusers (default: all)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 OUT=$ROOT/.run/fuzz
@@ -19,16 +19,18 @@ declare -A SOURCES=(
 	[conf]="fuzz/fuzz-conf.c lib/conf.c lib/netaddr.c lib/bizcal.c lib/deadpolicy.c"
 	[mimeparse]="fuzz/fuzz-mimeparse.c lib/mimeparse.c lib/mimeguard.c lib/htmltext.c lib/quote.c lib/utf8.c"
 	[webreq]="fuzz/fuzz-webreq.c webui-cgi/request.c lib/utf8.c"
+	[webusers]="fuzz/fuzz-webusers.c webui-cgi/totpseal.c webui-cgi/userfields.c"
 )
 declare -A LIBS=(
 	[record]="$(pkg-config --libs libsodium)"
 	[conf]="$(pkg-config --libs libconfig)"
 	[mimeparse]="$(pkg-config --libs gmime-3.0 libxml-2.0 libsodium)"
 	[webreq]=""
+	[webusers]="$(pkg-config --libs libsodium)"
 )
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(record conf mimeparse webreq)
+[[ ${#targets[@]} -gt 0 ]] || targets=(record conf mimeparse webreq webusers)
 status=0
 for t in "${targets[@]}"; do
 	[[ -n ${SOURCES[$t]:-} ]] || { echo "fuzz/run.sh: no target $t" >&2; exit 2; }
