@@ -6,7 +6,8 @@
  * code stores it through mailroom.web_totp_set(), which acts for the
  * session's user alone. The confirming code's time step is recorded as
  * used, so it cannot sign in a second time. Turning the factor off needs
- * the current password. Every change is audited as user.totp, never with
+ * the current password; a wrong one counts as a failed sign-in, and the
+ * sign-in throttle applies. Every change is audited as user.totp, never with
  * the key in it.
  */
 #include "account.h"
@@ -22,6 +23,7 @@
 #include "escape.h"
 #include "qrsvg.h"
 #include "respond.h"
+#include "signin.h"
 #include "totp.h"
 #include "totpseal.h"
 #include "userpage.h"
@@ -291,20 +293,28 @@ int account_totp_off(struct ctx *c, const char *arg)
 	struct session s;
 	PGconn *conn;
 	char err[1024], hash[PASSWORD_HASH_MAX];
-	const char *password = form_get(&c->form, "password");
+	const char *password = form_get(&c->form, "password"), *addr = c->req->remote_addr;
+	addr = addr != NULL ? addr : "";
 	if (!web_post_begin(c, "totp-off", &conn, &s))
 		return 0;
 	int on = totp_on(conn, &s, hash, sizeof(hash), err, sizeof(err));
-	if (on <= 0) {
+	int throttled = on > 0 ? signin_throttled(conn, c->conf, s.login, addr, err, sizeof(err)) : 0;
+	if (on <= 0 || throttled != 0) {
 		db_close(&conn);
-		return on < 0 ? server_error(c, "account", err)
-		              : userpage_message(c, &s, "409 Conflict", "Second factor",
-		                                 "The second factor is already off.", "/account");
+		if (on < 0 || throttled < 0)
+			return server_error(c, "account", err);
+		return on == 0 ? userpage_message(c, &s, "409 Conflict", "Second factor",
+		                                  "The second factor is already off.", "/account")
+		               : userpage_message(c, &s, "429 Too Many Requests", "Second factor still on",
+		                                  "Too many wrong passwords. Try again later.", "/account");
 	}
 	if (!password_verify(hash, password)) {
+		enum signin_result f =
+		    signin_failed(conn, c->conf, s.login, addr, s.user_id, err, sizeof(err));
 		db_close(&conn);
-		return userpage_message(c, &s, "403 Forbidden", "Second factor still on",
-		                        "The password is not right.", "/account");
+		return f == SIGNIN_ERROR ? server_error(c, "account", err)
+		                         : userpage_message(c, &s, "403 Forbidden", "Second factor still on",
+		                                            "The password is not right.", "/account");
 	}
 	int r = store_totp(conn, &s, NULL, NULL, err, sizeof(err));
 	db_close(&conn);

@@ -38,8 +38,7 @@ int signin_audit(PGconn *conn, const char *login, const char *action, const char
 	return db_command(conn, SQL_AUDIT, 4, p, err, errlen);
 }
 
-/* failed - record a failure for throttling and in the audit trail */
-static enum signin_result failed(PGconn *conn, const struct mailroom_conf *conf, const char *login,
+enum signin_result signin_failed(PGconn *conn, const struct mailroom_conf *conf, const char *login,
                                  const char *addr, const char *user_id, char *err, size_t errlen)
 {
 	char window[24];
@@ -51,8 +50,7 @@ static enum signin_result failed(PGconn *conn, const struct mailroom_conf *conf,
 	return SIGNIN_FAILED;
 }
 
-/* throttled - 1 when the login or the address has too many recent failures */
-static int throttled(PGconn *conn, const struct mailroom_conf *conf, const char *login, const char *addr,
+int signin_throttled(PGconn *conn, const struct mailroom_conf *conf, const char *login, const char *addr,
                      char *err, size_t errlen)
 {
 	char window[24], per_login[24], per_addr[24];
@@ -122,8 +120,8 @@ enum signin_result signin_check(PGconn *conn, const struct mailroom_conf *conf, 
 {
 	user_id[0] = '\0';
 	if (strlen(login) > 64 || strlen(password) > PASSWORD_INPUT_MAX)
-		return failed(conn, conf, login, addr, NULL, err, errlen);
-	int t = throttled(conn, conf, login, addr, err, errlen);
+		return signin_failed(conn, conf, login, addr, NULL, err, errlen);
+	int t = signin_throttled(conn, conf, login, addr, err, errlen);
 	if (t != 0) {
 		if (t > 0 && signin_audit(conn, login, "web.signin.throttled", NULL, addr, err, errlen) < 0)
 			return SIGNIN_ERROR;
@@ -137,7 +135,7 @@ enum signin_result signin_check(PGconn *conn, const struct mailroom_conf *conf, 
 		PQclear(res);
 		int unused = dummy_verify(password); /* the result does not matter: no such user */
 		(void)unused;
-		return failed(conn, conf, login, addr, NULL, err, errlen);
+		return signin_failed(conn, conf, login, addr, NULL, err, errlen);
 	}
 	char id[24], stored[PASSWORD_HASH_MAX], secret[129];
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
@@ -146,14 +144,14 @@ enum signin_result signin_check(PGconn *conn, const struct mailroom_conf *conf, 
 	int has_totp = !PQgetisnull(res, 0, 2);
 	PQclear(res);
 	if (!password_verify(stored, password))
-		return failed(conn, conf, login, addr, id, err, errlen);
+		return signin_failed(conn, conf, login, addr, id, err, errlen);
 	if (has_totp) {
 		int r = second_factor(conn, id, secret, code != NULL ? code : "", err, errlen);
 		sodium_memzero(secret, sizeof(secret));
 		if (r < 0)
 			return SIGNIN_ERROR;
 		if (r == 0)
-			return failed(conn, conf, login, addr, id, err, errlen);
+			return signin_failed(conn, conf, login, addr, id, err, errlen);
 	}
 	if (rehash(conn, id, stored, password, err, errlen) < 0)
 		return SIGNIN_ERROR;

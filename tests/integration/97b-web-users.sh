@@ -18,7 +18,7 @@
 #    key and another session's sealed key are refused; a right code stores
 #    the key (checked against the key shown), and sign-in then needs a
 #    code; the confirming code cannot sign in again. Turning it off needs
-#    the password.
+#    the password, and wrong ones count for the sign-in throttle.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -315,6 +315,11 @@ is "${#off_csrf}" 64 "  with the form #totp-off"
 is "$(post /account/totp/off "$GC" "csrf=$off_csrf" "password=wrong password")" 403 "off with a wrong password is refused"
 is "$(sql_admin "SELECT count(*) FROM mailroom.user_credentials WHERE user_id = $agt_id AND totp_secret IS NOT NULL")" 1 \
 	"  still on"
+is "$(sql_admin "SELECT count(*) FROM mailroom.login_failures WHERE login = '$agt'")" 1 \
+	"  and counts as a failed sign-in"
+sql_admin "INSERT INTO mailroom.login_failures (login, addr) SELECT '$agt', '192.0.2.1' FROM generate_series(1, 5)" >/dev/null
+is "$(post /account/totp/off "$GC" "csrf=$off_csrf" "password=$pw")" 429 "throttled like sign-in, even with the password"
+sql_admin "DELETE FROM mailroom.login_failures WHERE login = '$agt'" >/dev/null
 is "$(post /account/totp/off "$GC" "csrf=$off_csrf" "password=$pw")" 303 "off with the password"
 is "$(sql_admin "SELECT count(*) FROM mailroom.user_credentials WHERE user_id = $agt_id AND totp_secret IS NOT NULL")" 0 \
 	"  the key is gone"
