@@ -5,9 +5,9 @@
  * travels sealed in the confirming form (totpseal.h), and only a right
  * code stores it through mailroom.web_totp_set(), which acts for the
  * session's user alone. The confirming code's time step is recorded as
- * used, so it cannot sign in a second time. Turning the factor off needs
- * the current password; a wrong one counts as a failed sign-in, and the
- * sign-in throttle applies. Every change is audited as user.totp, never with
+ * used, so it cannot sign in a second time. Replacing the factor or
+ * turning it off needs the current password; a wrong one counts as a
+ * failed sign-in, and the sign-in throttle applies. Every change is audited as user.totp, never with
  * the key in it.
  */
 #include "account.h"
@@ -122,9 +122,11 @@ static char *otpauth_uri(const char *login, const char *b32)
 }
 
 /* enrol_body - the QR code and text of key and the form totp-confirm
- * carrying it sealed; -1 when encoding failed */
+ * carrying it sealed, with a password field when a factor is to be
+ * replaced (replace set); -1 when encoding failed */
 static int enrol_body(FILE *mem, struct ctx *c, const struct session *s,
-                      const unsigned char key[TOTP_KEY_BYTES], const char *sealed, const char *message)
+                      const unsigned char key[TOTP_KEY_BYTES], const char *sealed, int replace,
+                      const char *message)
 {
 	char *b32 = NULL, *uri = NULL;
 	size_t b32len = 0;
@@ -153,7 +155,12 @@ static int enrol_body(FILE *mem, struct ctx *c, const struct session *s,
 		form_open(mem, c, s, "/account/totp/confirm", "totp-confirm", "id=\"totp-confirm\"");
 		fputs("<input type=\"hidden\" name=\"pending\" value=\"", mem);
 		esc_attr(mem, sealed);
-		fputs("\">\n<p><label>Code <input name=\"code\" inputmode=\"numeric\" "
+		fputs("\">\n", mem);
+		if (replace)
+			fputs("<p><label>Password <input type=\"password\" name=\"password\" required "
+			      "autocomplete=\"current-password\"></label></p>\n",
+			      mem);
+		fputs("<p><label>Code <input name=\"code\" inputmode=\"numeric\" "
 		      "autocomplete=\"one-time-code\" "
 		      "required maxlength=\"6\" pattern=\"[0-9]{6}\"></label></p>\n"
 		      "<p><button type=\"submit\">Turn on</button></p>\n</form>\n<p><a href=\"",
@@ -175,7 +182,7 @@ static int enrol_body(FILE *mem, struct ctx *c, const struct session *s,
 
 /* enrol_page - the set-up page for key with status and message (may be NULL) */
 static int enrol_page(struct ctx *c, const struct session *s, const unsigned char key[TOTP_KEY_BYTES],
-                      const char *sealed, const char *status, const char *message)
+                      const char *sealed, int replace, const char *status, const char *message)
 {
 	char *body = NULL;
 	size_t len = 0;
@@ -183,31 +190,13 @@ static int enrol_page(struct ctx *c, const struct session *s, const unsigned cha
 	if (mem == NULL)
 		return server_error(c, "page", "out of memory");
 	app_head(mem, c, s, "Second factor");
-	if (enrol_body(mem, c, s, key, sealed, message) < 0) {
+	if (enrol_body(mem, c, s, key, sealed, replace, message) < 0) {
 		fclose(mem);
 		free(body);
 		return server_error(c, "account", "the TOTP key could not be encoded");
 	}
 	app_foot(mem);
 	return send_page(c, mem, &body, &len, status, NULL);
-}
-
-int account_totp_start(struct ctx *c, const char *arg)
-{
-	(void)arg;
-	struct session s;
-	PGconn *conn;
-	unsigned char key[TOTP_KEY_BYTES];
-	char sealed[TOTP_SEAL_HEX + 1];
-	if (!web_post_begin(c, "totp-start", &conn, &s))
-		return 0;
-	db_close(&conn);
-	randombytes_buf(key, sizeof(key));
-	int r = totp_seal(s.csrf_key, key, time(NULL), sealed) < 0
-	            ? server_error(c, "account", "sealing the TOTP key failed")
-	            : enrol_page(c, &s, key, sealed, "200 OK", NULL);
-	sodium_memzero(key, sizeof(key));
-	return r;
 }
 
 /* totp_on - 1 when the user has a second factor, 0 not, -1 error */
@@ -223,6 +212,58 @@ static int totp_on(PGconn *conn, const struct session *s, char *hash, size_t has
 		snprintf(hash, hashlen, "%s", PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
 	PQclear(res);
 	return on;
+}
+
+/* password_gate - when the user has a second factor, the form's password
+ * must be right, within the sign-in throttle (a wrong one counts as a
+ * failed sign-in). *on gets whether a factor is on. 1 to go on; 0 when the
+ * answer (403, 429, 500) is sent and conn closed */
+static int password_gate(struct ctx *c, PGconn **conn, const struct session *s, int *on)
+{
+	char err[1024], hash[PASSWORD_HASH_MAX];
+	const char *addr = c->req->remote_addr != NULL ? c->req->remote_addr : "";
+	*on = totp_on(*conn, s, hash, sizeof(hash), err, sizeof(err));
+	if (*on == 0)
+		return 1;
+	int throttled = *on > 0 ? signin_throttled(*conn, c->conf, s->login, addr, err, sizeof(err)) : 0;
+	enum signin_result f = SIGNIN_OK;
+	if (*on > 0 && throttled == 0 && !password_verify(hash, form_get(&c->form, "password")))
+		f = signin_failed(*conn, c->conf, s->login, addr, s->user_id, err, sizeof(err));
+	sodium_memzero(hash, sizeof(hash));
+	if (f == SIGNIN_OK && *on > 0 && throttled == 0)
+		return 1;
+	db_close(conn);
+	if (*on < 0 || throttled < 0 || f == SIGNIN_ERROR)
+		server_error(c, "account", err);
+	else if (throttled > 0)
+		userpage_message(c, s, "429 Too Many Requests", "Second factor unchanged",
+		                 "Too many wrong passwords. Try again later.", "/account");
+	else
+		userpage_message(c, s, "403 Forbidden", "Second factor unchanged",
+		                 "The password is not right.", "/account");
+	return 0;
+}
+
+int account_totp_start(struct ctx *c, const char *arg)
+{
+	(void)arg;
+	struct session s;
+	PGconn *conn;
+	unsigned char key[TOTP_KEY_BYTES];
+	char sealed[TOTP_SEAL_HEX + 1];
+	char err[1024];
+	if (!web_post_begin(c, "totp-start", &conn, &s))
+		return 0;
+	int on = totp_on(conn, &s, NULL, 0, err, sizeof(err));
+	db_close(&conn);
+	if (on < 0)
+		return server_error(c, "account", err);
+	randombytes_buf(key, sizeof(key));
+	int r = totp_seal(s.csrf_key, key, time(NULL), sealed) < 0
+	            ? server_error(c, "account", "sealing the TOTP key failed")
+	            : enrol_page(c, &s, key, sealed, on, "200 OK", NULL);
+	sodium_memzero(key, sizeof(key));
+	return r;
 }
 
 /* store_totp - in one transaction: the key (hex "\x..." or NULL for none),
@@ -265,12 +306,17 @@ int account_totp_confirm(struct ctx *c, const char *arg)
 		    "than 15 minutes. Start again.",
 		    "/account");
 	}
+	int on = 0;
+	if (!password_gate(c, &conn, &s, &on)) {
+		sodium_memzero(key, sizeof(key));
+		return 0;
+	}
 	int r = totp_verify(key, sizeof(key), code, now, &matched);
 	if (r <= 0) {
 		db_close(&conn);
 		r = r < 0 ? server_error(c, "account", "TOTP check failed")
 		          : enrol_page(
-		                c, &s, key, sealed, "400 Bad Request",
+		                c, &s, key, sealed, on, "400 Bad Request",
 		                "That code is not right. Check that your device's clock is right, then enter "
 		                "the code the app shows now.");
 		sodium_memzero(key, sizeof(key));
@@ -292,29 +338,16 @@ int account_totp_off(struct ctx *c, const char *arg)
 	(void)arg;
 	struct session s;
 	PGconn *conn;
-	char err[1024], hash[PASSWORD_HASH_MAX];
-	const char *password = form_get(&c->form, "password"), *addr = c->req->remote_addr;
-	addr = addr != NULL ? addr : "";
+	char err[1024];
+	int on = 0;
 	if (!web_post_begin(c, "totp-off", &conn, &s))
 		return 0;
-	int on = totp_on(conn, &s, hash, sizeof(hash), err, sizeof(err));
-	int throttled = on > 0 ? signin_throttled(conn, c->conf, s.login, addr, err, sizeof(err)) : 0;
-	if (on <= 0 || throttled != 0) {
+	if (!password_gate(c, &conn, &s, &on))
+		return 0;
+	if (on == 0) {
 		db_close(&conn);
-		if (on < 0 || throttled < 0)
-			return server_error(c, "account", err);
-		return on == 0 ? userpage_message(c, &s, "409 Conflict", "Second factor",
-		                                  "The second factor is already off.", "/account")
-		               : userpage_message(c, &s, "429 Too Many Requests", "Second factor still on",
-		                                  "Too many wrong passwords. Try again later.", "/account");
-	}
-	if (!password_verify(hash, password)) {
-		enum signin_result f =
-		    signin_failed(conn, c->conf, s.login, addr, s.user_id, err, sizeof(err));
-		db_close(&conn);
-		return f == SIGNIN_ERROR ? server_error(c, "account", err)
-		                         : userpage_message(c, &s, "403 Forbidden", "Second factor still on",
-		                                            "The password is not right.", "/account");
+		return userpage_message(c, &s, "409 Conflict", "Second factor",
+		                        "The second factor is already off.", "/account");
 	}
 	int r = store_totp(conn, &s, NULL, NULL, err, sizeof(err));
 	db_close(&conn);

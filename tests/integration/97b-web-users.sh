@@ -17,8 +17,9 @@
 #    nothing stored before a right code; a wrong code, an altered sealed
 #    key and another session's sealed key are refused; a right code stores
 #    the key (checked against the key shown), and sign-in then needs a
-#    code; the confirming code cannot sign in again. Turning it off needs
-#    the password, and wrong ones count for the sign-in throttle.
+#    code; the confirming code cannot sign in again. Replacing it and
+#    turning it off need the password; wrong ones count for the sign-in
+#    throttle.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -87,6 +88,7 @@ web_sign_in "$agt" "$pw"; is "$ST" 303 "the agent signs in"
 GC=$SC
 
 # 1. only admins
+is "$(post /account/totp "$GC" "csrf=$(csrf_for "$GC" totp-start)")" 200 "a token made by csrf_for is accepted"
 users_before=$(sql_admin "SELECT count(*) FROM mailroom.users")
 is "$(get /users "$GC")" 403 "agent: GET /users is 403"
 is "$(get "/users/$adm_id" "$GC")" 403 "agent: GET /users/ID is 403"
@@ -281,10 +283,12 @@ like "$(cat "$T_TMP/post.html")" 'That code is not right.*<svg class="qr"' "  an
 bad=${pending:0:100}$([[ ${pending:100:1} == 0 ]] && echo 1 || echo 0)${pending:101}
 is "$(post /account/totp/confirm "$GC" "csrf=$confirm_csrf" "pending=$bad" "code=$(web_totp "$secret")")" 400 \
 	"an altered sealed key is refused"
+like "$(cat "$T_TMP/post.html")" "This set-up form was changed.*Start again" "  with a message"
 web_sign_in "$agt" "$pw"; is "$ST" 303 "the agent signs in a second time"
 GC2=$SC
 is "$(post /account/totp/confirm "$GC2" "csrf=$(csrf_for "$GC2" totp-confirm)" "pending=$pending" "code=$(web_totp "$secret")")" 400 \
 	"the sealed key of another session is refused"
+like "$(cat "$T_TMP/post.html")" "This set-up form was changed.*Start again" "  with a message"
 is "$(post /account/totp/confirm "$GC" "csrf=$confirm_csrf" "pending=" "code=$(web_totp "$secret")")" 400 \
 	"no sealed key is refused"
 is "$(sql_admin "SELECT count(*) FROM mailroom.user_credentials WHERE user_id = $agt_id AND totp_secret IS NOT NULL")" 0 \
@@ -308,11 +312,37 @@ sql_admin "DELETE FROM mailroom.login_failures WHERE login = '$agt'" >/dev/null
 is "$(get /users "$AC")" 200 "the users list"
 like "$(cat "$T_TMP/page.html")" "<tr data-id=\"$agt_id\">.*<td class=\"totp\">yes</td>" "  shows the second factor"
 
+# replacing it needs the password
+hexkey() { python3 -c 'import base64, sys; print(base64.b32decode(sys.argv[1]).hex())' "$1"; }
+is "$(get /account "$GC")" 200 "the account page"
+is "$(post /account/totp "$GC" "csrf=$(csrf_of totp-start)")" 200 "start again to replace the key"
+cp "$T_TMP/post.html" "$T_TMP/enrol2.html"
+like "$(cat "$T_TMP/enrol2.html")" '<input type="password" name="password"' "  the form asks for the password"
+secret2=$(sed -n 's/.*<code class="totp-secret">\([A-Z2-7]*\)<\/code>.*/\1/p' "$T_TMP/enrol2.html")
+pending2=$(sed -n 's/.*name="pending" value="\([0-9a-f]*\)".*/\1/p' "$T_TMP/enrol2.html")
+isnt "$secret2" "$secret" "  a new key"
+confirm_csrf=$(csrf_of totp-confirm "$T_TMP/enrol2.html")
+is "$(post /account/totp/confirm "$GC" "csrf=$confirm_csrf" "pending=$pending2" "code=$(web_totp "$secret2")")" 403 \
+	"the right code without the password is refused"
+like "$(cat "$T_TMP/post.html")" "The password is not right" "  as a wrong password"
+is "$(post /account/totp/confirm "$GC" "csrf=$confirm_csrf" "pending=$pending2" "password=wrong password" "code=$(web_totp "$secret2")")" 403 \
+	"  and with a wrong password"
+like "$(cat "$T_TMP/post.html")" "The password is not right" "  with a message"
+is "$(sql_admin "SELECT encode(totp_secret, 'hex') FROM mailroom.user_credentials WHERE user_id = $agt_id")" "$(hexkey "$secret")" \
+	"  the old key stays"
+is "$(post /account/totp/confirm "$GC" "csrf=$confirm_csrf" "pending=$pending2" "password=$pw" "code=$(web_totp "$secret2")")" 303 \
+	"the password and the right code replace it"
+is "$(sql_admin "SELECT encode(totp_secret, 'hex') FROM mailroom.user_credentials WHERE user_id = $agt_id")" "$(hexkey "$secret2")" \
+	"  with the new key"
+is "$(audits user.totp "user:$agt_id")" 2 "  audited"
+sql_admin "DELETE FROM mailroom.login_failures WHERE login = '$agt'" >/dev/null
+
 # turning it off
 is "$(get /account "$GC")" 200 "the account page"
 off_csrf=$(csrf_of totp-off)
 is "${#off_csrf}" 64 "  with the form #totp-off"
 is "$(post /account/totp/off "$GC" "csrf=$off_csrf" "password=wrong password")" 403 "off with a wrong password is refused"
+like "$(cat "$T_TMP/post.html")" "The password is not right" "  with a message"
 is "$(sql_admin "SELECT count(*) FROM mailroom.user_credentials WHERE user_id = $agt_id AND totp_secret IS NOT NULL")" 1 \
 	"  still on"
 is "$(sql_admin "SELECT count(*) FROM mailroom.login_failures WHERE login = '$agt'")" 1 \
@@ -323,7 +353,7 @@ sql_admin "DELETE FROM mailroom.login_failures WHERE login = '$agt'" >/dev/null
 is "$(post /account/totp/off "$GC" "csrf=$off_csrf" "password=$pw")" 303 "off with the password"
 is "$(sql_admin "SELECT count(*) FROM mailroom.user_credentials WHERE user_id = $agt_id AND totp_secret IS NOT NULL")" 0 \
 	"  the key is gone"
-is "$(audits user.totp "user:$agt_id")" 2 "  audited"
+is "$(audits user.totp "user:$agt_id")" 3 "  audited"
 web_sign_in "$agt" "$pw"; is "$ST" 303 "the password alone signs in again"
 
 is "$(asan_reports)" "" "no sanitizer reports"
