@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "password.h"
 #include "remindersadmin.h"
 
 #define USAGE          (-2)
@@ -86,19 +87,15 @@ static int exec_one(PGconn *conn, const char *sql, int n, const char *const *p, 
  * printed once on out) and store it for login; every session ends */
 static int set_password(PGconn *conn, const char *login, const char *path, FILE *out, FILE *errout)
 {
-	char pw[PASSWORD_MAX + 2], hash[crypto_pwhash_STRBYTES];
+	char pw[PASSWORD_MAX + 2], hash[PASSWORD_HASH_MAX];
 	int r = 0;
 	if (path != NULL)
 		r = read_password(path, pw, sizeof(pw), errout);
-	else {
-		unsigned char raw[18];
-		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2base64(pw, sizeof(pw), raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-		sodium_memzero(raw, sizeof(raw));
+	else if (password_random(pw, PASSWORD_RANDOM_LEN) < 0) {
+		fprintf(errout, "mailroomctl: no random numbers\n");
+		r = -1;
 	}
-	if (r == 0 &&
-	    crypto_pwhash_str_alg(hash, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                          crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	if (r == 0 && password_hash(pw, hash) < 0) {
 		fprintf(errout, "mailroomctl: password hashing: out of memory\n");
 		r = -1;
 	}

@@ -3,7 +3,7 @@
 # bounded time (FUZZ_SECONDS, default 20). Exit 1 when a target crashes,
 # leaks or trips a sanitizer; its reproducer is left in .run/fuzz/.
 #
-#   fuzz/run.sh [target...]      targets: record conf mimeparse webreq mailhtml (default: all)
+#   fuzz/run.sh [target...]      targets: record conf mimeparse webreq mailhtml webusers (default: all)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 OUT=$ROOT/.run/fuzz
@@ -20,6 +20,7 @@ declare -A SOURCES=(
 	[mimeparse]="fuzz/fuzz-mimeparse.c lib/mimeparse.c lib/mimeguard.c lib/htmltext.c lib/quote.c lib/utf8.c"
 	[webreq]="fuzz/fuzz-webreq.c webui-cgi/request.c lib/utf8.c"
 	[mailhtml]="fuzz/fuzz-mailhtml.c webui-cgi/mailhtml.c webui-cgi/escape.c"
+	[webusers]="fuzz/fuzz-webusers.c webui-cgi/totpseal.c webui-cgi/userfields.c"
 )
 declare -A LIBS=(
 	[record]="$(pkg-config --libs libsodium)"
@@ -27,10 +28,11 @@ declare -A LIBS=(
 	[mimeparse]="$(pkg-config --libs gmime-3.0 libxml-2.0 libsodium)"
 	[webreq]=""
 	[mailhtml]="$(pkg-config --libs libxml-2.0)"
+	[webusers]="$(pkg-config --libs libsodium)"
 )
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(record conf mimeparse webreq mailhtml)
+[[ ${#targets[@]} -gt 0 ]] || targets=(record conf mimeparse webreq mailhtml webusers)
 status=0
 for t in "${targets[@]}"; do
 	[[ -n ${SOURCES[$t]:-} ]] || { echo "fuzz/run.sh: no target $t" >&2; exit 2; }

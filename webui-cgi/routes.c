@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "account.h"
 #include "calfeed.h"
 #include "conversation.h"
 #include "csrf.h"
@@ -19,6 +20,7 @@
 #include "respond.h"
 #include "session.h"
 #include "signin.h"
+#include "users.h"
 
 #define PATH_ARG_MAX 256
 
@@ -233,6 +235,15 @@ static const struct route routes[] = {
     {"POST", "/logout", "", 0, 0, post_logout},
     {"GET", "/", "", 0, 0, get_home},
     {"GET", "/c/", "", 200, 1, conversation_get},
+    {"GET", "/users", "", 0, 0, users_list},
+    {"POST", "/users", "", 0, 0, users_add},
+    {"GET", "/users/", "", 20, 0, users_edit},
+    {"POST", "/users/", "", 20, 0, users_update},
+    {"POST", "/users/", "/reset", 20, 0, users_reset},
+    {"GET", "/account", "", 0, 0, account_page},
+    {"POST", "/account/totp", "", 0, 0, account_totp_start},
+    {"POST", "/account/totp/confirm", "", 0, 0, account_totp_confirm},
+    {"POST", "/account/totp/off", "", 0, 0, account_totp_off},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

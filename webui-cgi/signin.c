@@ -9,9 +9,8 @@
 #include <time.h>
 
 #include "db.h"
+#include "password.h"
 #include "totp.h"
-
-#define PASSWORD_MAX 1024
 
 static const char SQL_THROTTLE[] =
     "SELECT (SELECT count(*) FROM mailroom.login_failures WHERE login = left($1, 64) "
@@ -39,8 +38,7 @@ int signin_audit(PGconn *conn, const char *login, const char *action, const char
 	return db_command(conn, SQL_AUDIT, 4, p, err, errlen);
 }
 
-/* failed - record a failure for throttling and in the audit trail */
-static enum signin_result failed(PGconn *conn, const struct mailroom_conf *conf, const char *login,
+enum signin_result signin_failed(PGconn *conn, const struct mailroom_conf *conf, const char *login,
                                  const char *addr, const char *user_id, char *err, size_t errlen)
 {
 	char window[24];
@@ -52,8 +50,7 @@ static enum signin_result failed(PGconn *conn, const struct mailroom_conf *conf,
 	return SIGNIN_FAILED;
 }
 
-/* throttled - 1 when the login or the address has too many recent failures */
-static int throttled(PGconn *conn, const struct mailroom_conf *conf, const char *login, const char *addr,
+int signin_throttled(PGconn *conn, const struct mailroom_conf *conf, const char *login, const char *addr,
                      char *err, size_t errlen)
 {
 	char window[24], per_login[24], per_addr[24];
@@ -72,11 +69,10 @@ static int throttled(PGconn *conn, const struct mailroom_conf *conf, const char 
 /* dummy_verify - the Argon2id work of a real check, for an unknown login */
 static int dummy_verify(const char *password)
 {
-	static char dummy[crypto_pwhash_STRBYTES];
-	if (dummy[0] == '\0' && crypto_pwhash_str(dummy, "mailroom", 8, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	static char dummy[PASSWORD_HASH_MAX];
+	if (dummy[0] == '\0' && password_hash("mailroom", dummy) < 0)
 		return -1;
-	return crypto_pwhash_str_verify(dummy, password, strlen(password));
+	return password_verify(dummy, password);
 }
 
 /* second_factor - 1 when code is a valid, not yet used TOTP code */
@@ -107,12 +103,10 @@ static int second_factor(PGconn *conn, const char *user_id, const char *secret_h
 static int rehash(PGconn *conn, const char *user_id, const char *stored, const char *password, char *err,
                   size_t errlen)
 {
-	char fresh[crypto_pwhash_STRBYTES];
-	if (crypto_pwhash_str_needs_rehash(stored, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                                   crypto_pwhash_MEMLIMIT_INTERACTIVE) == 0)
+	char fresh[PASSWORD_HASH_MAX];
+	if (!password_weak_hash(stored))
 		return 0;
-	if (crypto_pwhash_str_alg(fresh, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                          crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+	if (password_hash(password, fresh) < 0) {
 		snprintf(err, errlen, "password rehash: out of memory");
 		return -1;
 	}
@@ -125,9 +119,9 @@ enum signin_result signin_check(PGconn *conn, const struct mailroom_conf *conf, 
                                 char *err, size_t errlen)
 {
 	user_id[0] = '\0';
-	if (strlen(login) > 64 || strlen(password) > PASSWORD_MAX)
-		return failed(conn, conf, login, addr, NULL, err, errlen);
-	int t = throttled(conn, conf, login, addr, err, errlen);
+	if (strlen(login) > 64 || strlen(password) > PASSWORD_INPUT_MAX)
+		return signin_failed(conn, conf, login, addr, NULL, err, errlen);
+	int t = signin_throttled(conn, conf, login, addr, err, errlen);
 	if (t != 0) {
 		if (t > 0 && signin_audit(conn, login, "web.signin.throttled", NULL, addr, err, errlen) < 0)
 			return SIGNIN_ERROR;
@@ -141,23 +135,23 @@ enum signin_result signin_check(PGconn *conn, const struct mailroom_conf *conf, 
 		PQclear(res);
 		int unused = dummy_verify(password); /* the result does not matter: no such user */
 		(void)unused;
-		return failed(conn, conf, login, addr, NULL, err, errlen);
+		return signin_failed(conn, conf, login, addr, NULL, err, errlen);
 	}
-	char id[24], stored[crypto_pwhash_STRBYTES], secret[129];
+	char id[24], stored[PASSWORD_HASH_MAX], secret[129];
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	snprintf(stored, sizeof(stored), "%s", PQgetvalue(res, 0, 1));
 	snprintf(secret, sizeof(secret), "%s", PQgetvalue(res, 0, 2));
 	int has_totp = !PQgetisnull(res, 0, 2);
 	PQclear(res);
-	if (crypto_pwhash_str_verify(stored, password, strlen(password)) != 0)
-		return failed(conn, conf, login, addr, id, err, errlen);
+	if (!password_verify(stored, password))
+		return signin_failed(conn, conf, login, addr, id, err, errlen);
 	if (has_totp) {
 		int r = second_factor(conn, id, secret, code != NULL ? code : "", err, errlen);
 		sodium_memzero(secret, sizeof(secret));
 		if (r < 0)
 			return SIGNIN_ERROR;
 		if (r == 0)
-			return failed(conn, conf, login, addr, id, err, errlen);
+			return signin_failed(conn, conf, login, addr, id, err, errlen);
 	}
 	if (rehash(conn, id, stored, password, err, errlen) < 0)
 		return SIGNIN_ERROR;

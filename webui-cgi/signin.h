@@ -20,6 +20,15 @@ enum signin_result { SIGNIN_OK, SIGNIN_FAILED, SIGNIN_THROTTLED, SIGNIN_ERROR };
 enum signin_result signin_check(PGconn *conn, const struct mailroom_conf *conf, const char *login,
                                 const char *password, const char *code, const char *addr, char user_id[24],
                                 char *err, size_t errlen);
+/* signin_failed - record a failed password (or code) of login from addr
+ * for throttling and in the audit trail (web.signin.fail; user_id may be
+ * NULL); SIGNIN_FAILED, or SIGNIN_ERROR with err filled */
+enum signin_result signin_failed(PGconn *conn, const struct mailroom_conf *conf, const char *login,
+                                 const char *addr, const char *user_id, char *err, size_t errlen);
+/* signin_throttled - 1 when the login or the address has too many recent
+ * failures, 0 not, -1 error */
+int signin_throttled(PGconn *conn, const struct mailroom_conf *conf, const char *login, const char *addr,
+                     char *err, size_t errlen);
 /* signin_audit - one audit row: actor "web:<login>", action, object "user:<id>" */
 int signin_audit(PGconn *conn, const char *login, const char *action, const char *user_id, const char *addr,
                  char *err, size_t errlen);

@@ -638,3 +638,35 @@ web_sign_in() {
 sha256_of() {
 	sha256sum "$1" | cut -d' ' -f1
 }
+
+# --- web pages ----------------------------------------------------------------------------
+
+# web_login_form - GET /login of $MAILROOM_URL; LC the login cookie, LF the form's token
+web_login_form() {
+	curl -s -D "$T_TMP/lf.hdr" -o "$T_TMP/lf.html" "$MAILROOM_URL/login"
+	LC=$(sed -n 's/^Set-Cookie: __Host-mailroom-login=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/lf.hdr" | tr -d '\r')
+	LF=$(sed -n 's/.*name="csrf" value="\([0-9a-f]\{64\}\)".*/\1/p' "$T_TMP/lf.html")
+}
+
+# web_sign_in LOGIN PASSWORD [CODE] - POST /login; ST the status, SC the
+# session cookie ("" when none); the answer in $T_TMP/si.hdr and si.html
+web_sign_in() {
+	web_login_form
+	SC=
+	ST=$(curl -s -D "$T_TMP/si.hdr" -o "$T_TMP/si.html" -w '%{http_code}' -H "Origin: ${MAILROOM_URL%/mailroom.cgi*}" \
+		-H "Cookie: __Host-mailroom-login=$LC" --data-urlencode "csrf=$LF" --data-urlencode "login=$1" \
+		--data-urlencode "password=$2" --data-urlencode "code=${3:-}" "$MAILROOM_URL/login")
+	SC=$(sed -n 's/^Set-Cookie: __Host-mailroom=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/si.hdr" | tr -d '\r')
+}
+
+# web_totp SECRET [OFFSET_STEPS] - the TOTP code (RFC 6238, SHA-1, 30 s) of
+# a base32 key now, or OFFSET_STEPS time steps away
+web_totp() {
+	python3 -c '
+import base64, hmac, hashlib, struct, sys, time
+key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+step = int(time.time()) // 30 + int(sys.argv[2])
+mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+o = mac[-1] & 15
+print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))' "$1" "${2:-0}"
+}
