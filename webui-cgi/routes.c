@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "actions.h"
 #include "calfeed.h"
 #include "csrf.h"
 #include "db.h"
@@ -231,6 +232,9 @@ static const struct route routes[] = {
     {"POST", "/login", "", 0, 0, post_login},
     {"POST", "/logout", "", 0, 0, post_logout},
     {"GET", "/", "", 0, 0, get_home},
+    {"POST", "/c/", "", 80, 1, actions_post},
+    {"POST", "/bulk", "", 0, 0, bulk_post},
+    {"GET", "/orgs", "", 0, 0, orgs_page},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when
