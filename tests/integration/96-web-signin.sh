@@ -28,9 +28,9 @@ command -v argon2 >/dev/null || bail "the argon2 command is missing (apt-get ins
 [[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
 ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
 ctlq() { ctl "$@" >/dev/null; }
-URL=$MAILROOM_URL
-ORIGIN=${URL%/mailroom.cgi*}
-BASE=${URL#"$ORIGIN"}
+URL=$WEB_URL
+ORIGIN=$WEB_ORIGIN
+BASE=$WEB_BASE
 
 tok=$(date +%s)$$
 ann=ann$tok
@@ -46,23 +46,6 @@ ok "user add with the password on stdin" \
 	bash -c "printf '%s\n' '$pw' | '$CTL' -c '$MAILROOM_CONF' user add '$bob' --password-file - >/dev/null"
 is "$(printf 'short\n' | ctl user reset "$bob" --password-file - 2>&1)" \
 	"mailroomctl: a password needs at least 10 characters" "a short password is refused"
-
-# login_form - GET /login; LC the login cookie, LF the form's token
-login_form() {
-	curl -s -D "$T_TMP/lf.hdr" -o "$T_TMP/lf.html" "$URL/login"
-	LC=$(sed -n 's/^Set-Cookie: __Host-mailroom-login=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/lf.hdr" | tr -d '\r')
-	LF=$(sed -n 's/.*name="csrf" value="\([0-9a-f]\{64\}\)".*/\1/p' "$T_TMP/lf.html")
-}
-
-# sign_in LOGIN PASSWORD [CODE] - POST /login; ST the status, SC the session cookie
-sign_in() {
-	login_form
-	SC=
-	ST=$(curl -s -D "$T_TMP/si.hdr" -o "$T_TMP/si.html" -w '%{http_code}' -H "Origin: $ORIGIN" \
-		-H "Cookie: __Host-mailroom-login=$LC" --data-urlencode "csrf=$LF" --data-urlencode "login=$1" \
-		--data-urlencode "password=$2" --data-urlencode "code=${3:-}" "$URL/login")
-	SC=$(sed -n 's/^Set-Cookie: __Host-mailroom=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/si.hdr" | tr -d '\r')
-}
 
 # home COOKIE - GET / with a session cookie; prints the status
 home() {

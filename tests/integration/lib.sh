@@ -618,3 +618,52 @@ make_message() {
 sha256_of() {
 	sha256sum "$1" | cut -d' ' -f1
 }
+
+# --- the web pages --------------------------------------------------------------------------
+# mailroom.cgi through the stack's lighttpd: WEB_URL (…/mailroom.cgi), WEB_ORIGIN
+# (scheme, host and port) and WEB_BASE (the script's path, what links start with)
+WEB_URL=${MAILROOM_URL:-}
+WEB_ORIGIN=${WEB_URL%/mailroom.cgi*}
+WEB_BASE=${WEB_URL#"$WEB_ORIGIN"}
+
+# login_form - GET /login; LC the login cookie, LF the form's token
+login_form() {
+	curl -s -D "$T_TMP/lf.hdr" -o "$T_TMP/lf.html" "$WEB_URL/login"
+	LC=$(sed -n 's/^Set-Cookie: __Host-mailroom-login=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/lf.hdr" | tr -d '\r')
+	LF=$(sed -n 's/.*name="csrf" value="\([0-9a-f]\{64\}\)".*/\1/p' "$T_TMP/lf.html")
+}
+
+# sign_in LOGIN PASSWORD [CODE] - POST /login; ST the status, SC the session cookie
+sign_in() {
+	login_form
+	SC=
+	ST=$(curl -s -D "$T_TMP/si.hdr" -o "$T_TMP/si.html" -w '%{http_code}' -H "Origin: $WEB_ORIGIN" \
+		-H "Cookie: __Host-mailroom-login=$LC" --data-urlencode "csrf=$LF" --data-urlencode "login=$1" \
+		--data-urlencode "password=$2" --data-urlencode "code=${3:-}" "$WEB_URL/login")
+	SC=$(sed -n 's/^Set-Cookie: __Host-mailroom=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/si.hdr" | tr -d '\r')
+}
+
+# web_csrf COOKIE FORM - the CSRF token of form name FORM for the session of
+# COOKIE: HMAC-SHA256 of the name under the session's key (webui-cgi/csrf.c)
+web_csrf() {
+	local key
+	key=$(sql_admin "SELECT encode(csrf_key, 'hex') FROM mailroom.web_sessions
+	                  WHERE token_hash = sha256(decode('$1', 'hex'))")
+	python3 -c 'import hmac, hashlib, sys
+print(hmac.new(bytes.fromhex(sys.argv[1]), sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$key" "$2"
+}
+
+# deliver NAME SERVER ENVELOPE-FROM RCPT - send $T_TMP/NAME.eml; the record id once sorted by a worker
+deliver() {
+	local name=$1 server=$2 from=$3 rcpt=$4 qid id end=$((SECONDS + 30))
+	qid=$(send_one "$T_TMP/$name.out" "$T_TMP/$name.eml" --server "$server" --from "$from" --to "$rcpt") ||
+		return 1
+	while :; do
+		id=$(sql_admin "SELECT m.id FROM mailroom.messages m JOIN mailroom.message_meta mm ON mm.message_id = m.id
+		                 WHERE m.queue_id = '$qid' AND $MINE")
+		[[ -n $id ]] && break
+		((SECONDS >= end)) && return 1
+		sleep 0.2
+	done
+	printf '%s\n' "$id"
+}
