@@ -22,11 +22,6 @@
 	"organisation_id,"                                                                                   \
 	" priority_level FROM mailroom.conversations WHERE id = $1::bigint FOR UPDATE"
 
-const char *const act_classes[] = {"customer",    "supplier",     "internal", "newsletter",
-                                   "advertising", "unclassified", NULL};
-const char *const act_levels[] = {"urgent", "high", "normal", "low", NULL};
-const char *const act_statuses[] = {"open", "closed", "archived", NULL};
-
 /* an action of the conversation page: its name is also its CSRF form name */
 struct action {
 	const char *name;
@@ -52,38 +47,6 @@ static const struct action actions[] = {
     {"classify", prep_classify, apply_classify},
     {"priority", prep_priority, apply_priority},
 };
-
-int id_ok(const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-	return n >= 1 && n <= 18 && strspn(s, "0123456789") == n;
-}
-
-/* text_ok - characters are counted, not bytes; the form parser already
- * refused bad UTF-8 and every control character but tab, CR and LF */
-int text_ok(const char *s, size_t max, int multiline)
-{
-	size_t chars = 0;
-	if (s == NULL)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 && !multiline)
-			return 0;
-		if ((*p & 0xc0) != 0x80)
-			chars++;
-	}
-	return chars >= 1 && chars <= max;
-}
-
-int one_of(const char *s, const char *const *list)
-{
-	if (s == NULL)
-		return 0;
-	for (; *list != NULL; list++)
-		if (strcmp(s, *list) == 0)
-			return 1;
-	return 0;
-}
 
 const char *act_col(const struct act *a, const char *name)
 {
