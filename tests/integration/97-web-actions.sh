@@ -11,8 +11,9 @@
 # 3. Bad input in every field is 400 and changes nothing; SQL and markup in
 #    text fields is stored as text.
 # 4. Missing, wrong or another session's CSRF token, another origin, no
-#    session: 403; an auditor: 403; another user's private conversation:
-#    404 and unchanged; unknown action or id: 404.
+#    session: 403; an auditor: 403; another user's private conversation,
+#    or one of an inbox the user is not a member of: 404 and unchanged;
+#    unknown action or id: 404.
 # 5. POST /bulk: archive, label, assign, classify on several conversations,
 #    each audited on its own; invisible ids skipped; 200 ids pass the form
 #    parser, 201 are refused.
@@ -249,6 +250,13 @@ done
 is "$(sql_admin "SELECT to_jsonb(c) FROM mailroom.conversations c WHERE id = $c2")" "$before2" "... it is unchanged"
 is "$(sql_admin "SELECT count(*) FROM mailroom.notes WHERE conversation_id = $c2")" 0 "... no note was added"
 is "$(act ann "$c2" private --data-urlencode private=2)" 400 "private=2: 400"
+# An inbox with members is theirs (and the admins'): bob is not one.
+sql_admin "INSERT INTO mailroom.inbox_members VALUES ('info@example.com', $ann)" >/dev/null
+at_exit "sql_admin \"DELETE FROM mailroom.inbox_members WHERE user_id = $ann\" >/dev/null"
+is "$(act bob "$c1" status --data-urlencode status=closed)" 404 "bob, not a member of info@ once it has members: 404"
+is "$(act ann "$c1" read)" 303 "... while its member ann may act"
+sql_admin "DELETE FROM mailroom.inbox_members WHERE user_id = $ann" >/dev/null
+is "$(col "$c1" status)" open "... the status bob tried stayed"
 
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: $WEB_ORIGIN" -H "Cookie: __Host-mailroom=${COOKIE[ann]}" \
 	-d status=closed "$WEB_URL/c/$c1/status")" 403 "no CSRF token: 403"
