@@ -18,9 +18,8 @@
 #include "respond.h"
 
 #define SQL_LOCK                                                                                             \
-	"SELECT holder_id, assignee_id, status, title, folder_id, private, owner_id, class, "                \
-	"organisation_id,"                                                                                   \
-	" priority_level FROM mailroom.conversations WHERE id = $1::bigint FOR UPDATE"
+	"SELECT holder_id, assignee_id, status, title, folder_id, private, owner_id, class,"                 \
+	" organisation_id, priority_level FROM mailroom.conversations WHERE id = $1::bigint FOR UPDATE"
 
 /* an action of the conversation page: its name is also its CSRF form name */
 struct action {
@@ -164,7 +163,7 @@ int act_answer(struct ctx *c, int rc, const char *what, const char *err)
 	}
 }
 
-/* find_action - the action called name (at most len bytes), or NULL */
+/* find_action - the action called name, or NULL */
 static const struct action *find_action(const char *name)
 {
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
