@@ -8,6 +8,7 @@
 #include "calfeed.h"
 #include "ctlfile.h"
 #include "db.h"
+#include "reminder.h"
 
 #define USAGE (-2)
 #define ACTOR "'mailroomctl:' || session_user"
@@ -21,14 +22,11 @@ static const char SQL_USER_ADD[] =
     "u";
 static const char SQL_DUE_ABSOLUTE[] = "SELECT $1::timestamptz";
 static const char SQL_DUE_RELATIVE[] = "SELECT now() + $1::interval";
+#define USER_BY_LOGIN(param) "(SELECT id FROM mailroom.users WHERE login = " param ")"
+#define INSERT_BY_LOGIN      REMINDER_INSERT(USER_BY_LOGIN("$5"), USER_BY_LOGIN("$6"))
 static const char SQL_REMINDER_ADD[] =
-    "WITH r AS (INSERT INTO mailroom.reminders (conversation_id, organisation_id, due_at, message, "
-    "created_by, "
-    "  assignee, mail_assignee) VALUES ($1::bigint, $2::bigint, $3::timestamptz, $4, "
-    "  (SELECT id FROM mailroom.users WHERE login = $5), (SELECT id FROM mailroom.users WHERE login = $6), "
-    "  $7::boolean) RETURNING *) "
-    "SELECT r.id, mailroom.audit_append(" ACTOR
-    ", 'reminder.add', 'reminder:' || r.id, NULL, to_jsonb(r)) FROM r";
+    "WITH r AS (" INSERT_BY_LOGIN ") SELECT r.id, "
+    "mailroom.audit_append(" ACTOR ", 'reminder.add', 'reminder:' || r.id, NULL, to_jsonb(r)) FROM r";
 static const char SQL_USER_EXISTS[] = "SELECT 1 FROM mailroom.users WHERE login = $1";
 static const char SQL_USER_MAILABLE[] =
     "SELECT 1 FROM mailroom.users WHERE login = $1 AND email IS NOT NULL AND active";

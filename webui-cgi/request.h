@@ -10,11 +10,11 @@
 
 #include <stddef.h>
 
-#define REQ_QUERY_MAX  2048  /* bytes of QUERY_STRING */
-#define REQ_BODY_MAX   16384 /* bytes of an urlencoded POST body */
-#define REQ_FIELDS_MAX 32    /* fields of one query or form */
-#define REQ_COOKIE_MAX 4096  /* bytes of the Cookie header */
-#define REQ_HEADER_MAX 512   /* bytes of Origin, User-Agent, Host and the like */
+#define REQ_QUERY_MAX  2048   /* bytes of QUERY_STRING */
+#define REQ_BODY_MAX   262144 /* bytes of an urlencoded POST body (a note: 20000 characters) */
+#define REQ_FIELDS_MAX 256    /* fields of one query or form (the bulk form: 200 ids) */
+#define REQ_COOKIE_MAX 4096   /* bytes of the Cookie header */
+#define REQ_HEADER_MAX 512    /* bytes of Origin, User-Agent, Host and the like */
 
 struct web_request {
 	const char *method, *path, *script_name, *query, *cookie, *origin, *fetch_site, *host, *remote_addr,

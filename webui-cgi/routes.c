@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "actions.h"
 #include "calfeed.h"
 #include "conversation.h"
 #include "csrf.h"
@@ -244,6 +245,9 @@ static const struct route routes[] = {
     {"POST", "/account/totp", "", 0, 0, account_totp_start},
     {"POST", "/account/totp/confirm", "", 0, 0, account_totp_confirm},
     {"POST", "/account/totp/off", "", 0, 0, account_totp_off},
+    {"POST", "/c/", "", 80, 1, actions_post},
+    {"POST", "/bulk", "", 0, 0, bulk_post},
+    {"GET", "/orgs", "", 0, 0, orgs_page},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

@@ -18,6 +18,7 @@
 
 #include "conf.h"
 #include "db.h"
+#include "inboxsync.h"
 #include "jobs.h"
 #include "llm.h"
 #include "log.h"
@@ -230,6 +231,11 @@ int main(int argc, char **argv)
 			}
 			backoff = 0;
 			schedule_reset();
+			int added = inboxsync_run(conn, conf, err, sizeof(err));
+			if (added < 0)
+				log_warnx("shared inboxes: %s", err);
+			else if (added > 0)
+				log_info("shared inboxes: %d added to mailroom.inboxes", added);
 		}
 		int n = -1;
 		if (pipeline_refresh(pl, conn, err, sizeof(err)) < 0)

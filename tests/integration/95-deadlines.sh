@@ -104,21 +104,6 @@ wait_log "$W2_LOG" 0 'started as ' 10 >/dev/null || bail "the second worker did 
 cmp_ok "$(stack_workers | wc -l)" '>=' 2 "two workers of this stack run"
 
 # --- helpers -------------------------------------------------------------------------------
-# deliver NAME SERVER ENVELOPE-FROM RCPT - send $T_TMP/NAME.eml; the record id once sorted by a worker
-deliver() {
-	local name=$1 server=$2 from=$3 rcpt=$4 qid id end=$((SECONDS + 30))
-	qid=$(send_one "$T_TMP/$name.out" "$T_TMP/$name.eml" --server "$server" --from "$from" --to "$rcpt") ||
-		return 1
-	while :; do
-		id=$(sql_admin "SELECT m.id FROM mailroom.messages m JOIN mailroom.message_meta mm ON mm.message_id = m.id
-		                 WHERE m.queue_id = '$qid' AND $MINE")
-		[[ -n $id ]] && break
-		((SECONDS >= end)) && return 1
-		sleep 0.2
-	done
-	printf '%s\n' "$id"
-}
-
 # wait_sql QUERY WANT [TIMEOUT] - until QUERY prints WANT; GOT is the last answer
 wait_sql() {
 	local end=$((SECONDS + ${3:-40}))

@@ -28,9 +28,9 @@ command -v argon2 >/dev/null || bail "the argon2 command is missing (apt-get ins
 [[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
 ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
 ctlq() { ctl "$@" >/dev/null; }
-URL=$MAILROOM_URL
-ORIGIN=${URL%/mailroom.cgi*}
-BASE=${URL#"$ORIGIN"}
+URL=$WEB_URL
+ORIGIN=$WEB_ORIGIN
+BASE=$WEB_BASE
 
 tok=$(date +%s)$$
 ann=ann$tok

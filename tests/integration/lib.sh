@@ -621,7 +621,12 @@ sha256_of() {
 
 # --- the web pages ----------------------------------------------------------------------------
 
-# Through lighttpd at $MAILROOM_URL (./dev.sh up starts it).
+# Through lighttpd at $MAILROOM_URL (./dev.sh up starts it): WEB_URL
+# (…/mailroom.cgi), WEB_ORIGIN (scheme, host and port) and WEB_BASE (the
+# script's path, what links start with).
+WEB_URL=${MAILROOM_URL:-}
+WEB_ORIGIN=${WEB_URL%/mailroom.cgi*}
+WEB_BASE=${WEB_URL#"$WEB_ORIGIN"}
 
 # web_login_form - GET /login of $MAILROOM_URL; LC the login cookie, LF the form's token
 web_login_form() {
@@ -651,4 +656,29 @@ step = int(time.time()) // 30 + int(sys.argv[2])
 mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
 o = mac[-1] & 15
 print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))' "$1" "${2:-0}"
+}
+
+# web_csrf COOKIE FORM - the CSRF token of form name FORM for the session of
+# COOKIE: HMAC-SHA256 of the name under the session's key (webui-cgi/csrf.c)
+web_csrf() {
+	local key
+	key=$(sql_admin "SELECT encode(csrf_key, 'hex') FROM mailroom.web_sessions
+	                  WHERE token_hash = sha256(decode('$1', 'hex'))")
+	python3 -c 'import hmac, hashlib, sys
+print(hmac.new(bytes.fromhex(sys.argv[1]), sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$key" "$2"
+}
+
+# deliver NAME SERVER ENVELOPE-FROM RCPT - send $T_TMP/NAME.eml; the record id once sorted by a worker
+deliver() {
+	local name=$1 server=$2 from=$3 rcpt=$4 qid id end=$((SECONDS + 30))
+	qid=$(send_one "$T_TMP/$name.out" "$T_TMP/$name.eml" --server "$server" --from "$from" --to "$rcpt") ||
+		return 1
+	while :; do
+		id=$(sql_admin "SELECT m.id FROM mailroom.messages m JOIN mailroom.message_meta mm ON mm.message_id = m.id
+		                 WHERE m.queue_id = '$qid' AND $MINE")
+		[[ -n $id ]] && break
+		((SECONDS >= end)) && return 1
+		sleep 0.2
+	done
+	printf '%s\n' "$id"
 }
