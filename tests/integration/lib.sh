@@ -435,6 +435,25 @@ stop_test_workers() {
 	done
 }
 
+# --- web pages ---------------------------------------------------------------------------
+
+# web_login_form - GET /login; LC the login cookie, LF the form's token
+web_login_form() {
+	curl -s -D "$T_TMP/lf.hdr" -o "$T_TMP/lf.html" "$MAILROOM_URL/login"
+	LC=$(sed -n 's/^Set-Cookie: __Host-mailroom-login=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/lf.hdr" | tr -d '\r')
+	LF=$(sed -n 's/.*name="csrf" value="\([0-9a-f]\{64\}\)".*/\1/p' "$T_TMP/lf.html")
+}
+
+# web_sign_in LOGIN PASSWORD [CODE] - POST /login; ST the status, SC the session cookie
+web_sign_in() {
+	web_login_form
+	SC=
+	ST=$(curl -s -D "$T_TMP/si.hdr" -o "$T_TMP/si.html" -w '%{http_code}' -H "Origin: ${MAILROOM_URL%/mailroom.cgi*}" \
+		-H "Cookie: __Host-mailroom-login=$LC" --data-urlencode "csrf=$LF" --data-urlencode "login=$1" \
+		--data-urlencode "password=$2" --data-urlencode "code=${3:-}" "$MAILROOM_URL/login")
+	SC=$(sed -n 's/^Set-Cookie: __Host-mailroom=\([0-9a-f]\{64\}\);.*/\1/p' "$T_TMP/si.hdr" | tr -d '\r')
+}
+
 # --- PostgreSQL --------------------------------------------------------------------------
 
 # sql QUERY - as the auditor role of ./dev.sh env; unaligned, tuples only
