@@ -96,7 +96,7 @@ SELECT 'Bench ' || w1.w || ' ' || w2.w || ' #' || b.g || CASE WHEN b.g % 997 = 0
        CASE WHEN b.g % 9 = 0 THEN b.last_at END,
        CASE WHEN b.g % 3 = 0 THEN (SELECT id FROM b_users WHERE k = 1 + b.g % 5) END,
        b.g % 100 = 0, CASE WHEN b.g % 100 = 0 THEN :me END,
-       CASE WHEN b.g % 10 = 0 THEN (SELECT id FROM b_folders WHERE k = 1 + b.g % 4) END,
+       CASE WHEN b.g % 10 = 0 THEN (SELECT id FROM b_folders WHERE k = 1 + (b.g / 10) % 4) END,
        ARRAY[b.inbox]
   FROM b_conv b
   JOIN b_words w1 ON w1.k = (hashint4(b.g + 1) & 1023) % 50
