@@ -59,7 +59,7 @@ static void count_span(FILE *m, const char *n)
 {
 	if (n == NULL || n[0] == '\0')
 		return;
-	if (atol(n) > INBOX_COUNT_CAP)
+	if (strtol(n, NULL, 10) > INBOX_COUNT_CAP)
 		fprintf(m, " <span class=\"count\">%d+</span>", INBOX_COUNT_CAP);
 	else {
 		fputs(" <span class=\"count\">", m);

@@ -117,7 +117,7 @@ static int value_ok(enum inbox_key k, const char *v, struct inbox_filter *f)
 	case IK_INBOX:
 		return inbox_ok(v, f->inbox);
 	case IK_OLDER:
-		return digits_ok(v, 4) && atoi(v) <= 3650;
+		return digits_ok(v, 4) && num(v, (int)strlen(v)) <= 3650;
 	case IK_FROM:
 	case IK_TO:
 		return date_ok(v);
