@@ -1,5 +1,5 @@
 /* routes.c - the route table and the handlers of mailroom.cgi: the
- * calendar feed, sign-in, sign-out and the home page.
+ * calendar feed, sign-in and sign-out; the inbox is in inbox.c.
  *
  * Every POST passes the same gate before its handler runs: a same-origin
  * check (Origin and Sec-Fetch-Site), an urlencoded body that parses, and
@@ -18,6 +18,7 @@
 #include "db.h"
 #include "escape.h"
 #include "handler.h"
+#include "inbox.h"
 #include "respond.h"
 #include "session.h"
 #include "signin.h"
@@ -176,32 +177,6 @@ static int post_logout(struct ctx *c, const char *arg)
 	return respond_redirect(c->out, c->req->script_name, "/login", cookies);
 }
 
-/* get_home - GET /: who is signed in (the inbox takes this place) */
-static int get_home(struct ctx *c, const char *arg)
-{
-	(void)arg;
-	struct session s;
-	PGconn *conn;
-	if (!web_begin(c, &conn, &s))
-		return 0;
-	db_close(&conn);
-	char *body = NULL;
-	size_t len = 0;
-	FILE *mem = open_memstream(&body, &len);
-	if (mem == NULL)
-		return server_error(c, "page", "out of memory");
-	app_head(mem, c, &s, "Home");
-	fputs("<h1>mailroom</h1>\n<p>Signed in as <strong>", mem);
-	esc_html(mem, s.name);
-	fputs("</strong> (", mem);
-	esc_html(mem, s.login);
-	fputs(", ", mem);
-	esc_html(mem, s.role);
-	fputs(").</p>\n", mem);
-	app_foot(mem);
-	return send_page(c, mem, &body, &len, "200 OK", NULL);
-}
-
 /* calendar_feed - GET /calendar/<token>.ics: the user's feed, or 404 */
 static int calendar_feed(struct ctx *c, const char *token)
 {
@@ -234,7 +209,7 @@ static const struct route routes[] = {
     {"GET", "/login", "", 0, 0, get_login},
     {"POST", "/login", "", 0, 0, post_login},
     {"POST", "/logout", "", 0, 0, post_logout},
-    {"GET", "/", "", 0, 0, get_home},
+    {"GET", "/", "", 0, 0, inbox_get},
     {"GET", "/c/", "", 200, 1, conversation_get},
     {"GET", "/users", "", 0, 0, users_list},
     {"POST", "/users", "", 0, 0, users_add},
