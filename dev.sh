@@ -55,6 +55,7 @@ SMTP_SUBMIT=127.0.0.1:$SUBMIT_PORT
 
 # lighttpd serving mailroom.cgi (as www-data, which maps to mailroom_web)
 CGI_BIN=$ROOT/webui-cgi/mailroom.cgi
+STATIC_DIR=$ROOT/webui-cgi/static
 WEB_DIR=$RUN/lighttpd
 WEB_CONF=$WEB_DIR/lighttpd.conf
 WEB_PID=$RUN/lighttpd.pid
@@ -594,10 +595,22 @@ server.pid-file = "$WEB_PID"
 server.username = "www-data"
 server.groupname = "www-data"
 server.tag = "mailroom"
-alias.url = ("/mailroom.cgi" => "$CGI_BIN")
+alias.url = ("/mailroom.cgi" => "$CGI_BIN", "/static/" => "$STATIC_DIR/")
 \$HTTP["url"] =~ "^/mailroom\\.cgi(/|\$)" {
   cgi.assign = ("" => "")
   setenv.add-environment = ("MAILROOM_CONF" => "$CONF")
+}
+# The pages' stylesheet and script, straight from the checkout: an edit
+# shows at the next reload (no-cache revalidates, ETag keeps it cheap).
+mimetype.assign = (".css" => "text/css; charset=utf-8", ".js" => "text/javascript; charset=utf-8")
+\$HTTP["url"] =~ "^/static/" {
+  setenv.add-response-header = (
+    "Content-Security-Policy" => "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options" => "nosniff",
+    "Referrer-Policy" => "same-origin",
+    "Cross-Origin-Resource-Policy" => "same-origin",
+    "Cache-Control" => "no-cache"
+  )
 }
 EOF
   mv "$WEB_CONF.tmp" "$WEB_CONF"
