@@ -20,17 +20,17 @@ static const char SQL_REMINDERS[] =
     "  LEFT JOIN mailroom.organisations o ON o.id = r.organisation_id "
     " WHERE r.state IN ('pending', 'snoozed') AND (r.assignee = $1 OR r.created_by = $1) "
     " ORDER BY r.due_at, r.id LIMIT 5000";
-/* Deadlines live in a later migration; they join the feed when it and an
- * assignee of conversations exist (checked at run time). */
-static const char SQL_HAS_DEADLINES[] =
-    "SELECT to_regclass('mailroom.deadlines') IS NOT NULL AND EXISTS (SELECT 1 FROM pg_attribute "
-    " WHERE attrelid = 'mailroom.conversations'::regclass AND attname = 'assignee' AND NOT attisdropped)";
+/* Deadlines of the conversations assigned to the user (schema/011). */
 static const char SQL_DEADLINES[] =
     "SELECT d.id, extract(epoch FROM d.due_at)::bigint, extract(epoch FROM now())::bigint, "
     "       'Deadline: ' || c.title, 'Conversation ' || c.id || ': ' || c.title "
     "  FROM mailroom.deadlines d JOIN mailroom.conversations c ON c.id = d.conversation_id "
-    " WHERE d.state NOT IN ('met', 'done', 'cancelled', 'closed') AND c.assignee = $1 "
+    " WHERE d.state IN ('open', 'warned', 'breached') AND c.assignee_id = $1 "
     " ORDER BY d.due_at LIMIT 5000";
+/* The feed shows what its user may see: the web role's row-level
+ * security (schema/011) acts for them, so their private conversations'
+ * reminders are in it and nobody else's. */
+static const char SQL_ACT_AS[] = "SELECT set_config('mailroom.user_id', $1, false)";
 
 /* hash_param - "\x" + hex of SHA-256(raw) as a bytea parameter */
 static void hash_param(const unsigned char *raw, size_t len, char *out)
@@ -119,22 +119,18 @@ int calfeed_write(PGconn *conn, const char *token, FILE *out, char *err, size_t 
 		return found;
 
 	const char *p[1] = {uid};
+	PGresult *act = db_query(conn, SQL_ACT_AS, 1, p, err, errlen);
+	if (act == NULL)
+		return -1;
+	PQclear(act);
 	PGresult *rem = db_query(conn, SQL_REMINDERS, 1, p, err, errlen);
 	if (rem == NULL)
 		return -1;
-	PGresult *has = db_query(conn, SQL_HAS_DEADLINES, 0, NULL, err, errlen);
-	if (has == NULL) {
+	PGresult *dl = db_query(conn, SQL_DEADLINES, 1, p, err, errlen);
+	if (dl == NULL) {
 		PQclear(rem);
 		return -1;
 	}
-	PGresult *dl = NULL;
-	if (strcmp(PQgetvalue(has, 0, 0), "t") == 0 &&
-	    (dl = db_query(conn, SQL_DEADLINES, 1, p, err, errlen)) == NULL) {
-		PQclear(has);
-		PQclear(rem);
-		return -1;
-	}
-	PQclear(has);
 
 	int rc = 0;
 	if (ical_raw(out, "BEGIN", "VCALENDAR") < 0 || ical_raw(out, "VERSION", "2.0") < 0 ||

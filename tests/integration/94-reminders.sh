@@ -208,6 +208,25 @@ is "$(awk '{ sub(/\r$/, ""); if (length($0) > 75) n++ } END { print n + 0 }' "$T
 	"feed: no line over 75 octets"
 is "$(ctl calendar feed "$token" | grep -c "UID:reminder-$feed_id@")" 1 "mailroomctl calendar feed prints the same"
 
+# The feed acts for its user (row-level security of the web role): a
+# reminder on someone else's private conversation is not in it, one on
+# their own private conversation is; deadlines of conversations assigned
+# to them are.
+feed_uids() { curl -s "$MAILROOM_URL/calendar/$token.ics" | sed -z 's/\r\n //g' | grep -c "UID:$1@"; }
+lead_id=$(sql_admin "SELECT id FROM mailroom.users WHERE login = '$lead'")
+login_id=$(sql_admin "SELECT id FROM mailroom.users WHERE login = '$login'")
+sql_admin "UPDATE mailroom.conversations SET private = true, owner_id = $lead_id WHERE id = $conv" >/dev/null
+is "$(feed_uids "reminder-$feed_id")" 0 "feed: not the reminder of another user's private conversation"
+sql_admin "UPDATE mailroom.conversations SET owner_id = $login_id WHERE id = $conv" >/dev/null
+is "$(feed_uids "reminder-$feed_id")" 1 "feed: the reminder of the user's own private conversation"
+sql_admin "UPDATE mailroom.conversations SET private = false, owner_id = NULL WHERE id = $conv" >/dev/null
+dconv=$(sql_admin "INSERT INTO mailroom.conversations (title, subject_key, first_message_at, last_activity_at, assignee_id)
+                   VALUES ('Frist $tok', 'frist $tok', now(), now(), $login_id) RETURNING id")
+did=$(sql_admin "INSERT INTO mailroom.deadlines (conversation_id, kind, policy, business_minutes, started_at, due_at)
+                 VALUES ($dconv, 'response', 'test', 60, now(), '2030-02-03 04:05:06+00') RETURNING id")
+at_exit "sql_admin \"UPDATE mailroom.deadlines SET state = 'cancelled', closed_at = now() WHERE id = $did\""
+is "$(feed_uids "deadline-$did")" 1 "feed: the deadline of a conversation assigned to the user"
+
 # the token with its last digit changed
 [[ ${token: -1} == 0 ]] && wrong=${token%?}1 || wrong=${token%?}0
 is "$(curl -s -o /dev/null -w '%{http_code}' "$MAILROOM_URL/calendar/$wrong.ics")" 404 "feed: a wrong token gives 404"
