@@ -21,7 +21,7 @@ set -euo pipefail
 PACKAGES="build-essential autoconf automake libtool pkg-config libmilter-dev
 libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev liboath-dev
 libgmime-3.0-dev libjansson-dev libxml2-dev postgresql postfix miltertest swaks python3
-libclang-rt-14-dev clang cppcheck lighttpd argon2"
+libclang-rt-14-dev clang cppcheck lighttpd argon2 chromium nodejs"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 RUN=$ROOT/.run
@@ -137,10 +137,29 @@ install_packages() {
   ((${#missing[@]})) || return 0
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q "${missing[@]}"
+  # Wait for another apt-get instead of failing at once.
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}"
   # The postfix package may have started the system Postfix on port 25. It
   # is left alone: our instance has its own queue, config and ports.
+}
+
+# The browser tests (tests/browser) drive Chromium with playwright-core from
+# npm, pinned in tests/browser/package-lock.json and installed into
+# tests/browser/node_modules. npm comes with nodejs from some sources
+# (which then conflict with Debian's npm package): install it only when
+# missing. `npm ci` runs again only when the lock file changed.
+install_browser_test_deps() {
+  local dir=$ROOT/tests/browser
+  if ! command -v npm >/dev/null; then
+    say "installing Debian package npm"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q npm || return 1
+  fi
+  if [[ -f $dir/node_modules/.package-lock.json && ! $dir/node_modules/.package-lock.json -ot $dir/package-lock.json ]]; then
+    return 0
+  fi
+  say "npm ci in tests/browser (playwright-core for the browser tests)"
+  (cd "$dir" && as_owner npm ci --no-audit --no-fund --loglevel=error)
 }
 
 # --- build --------------------------------------------------------------------
@@ -793,6 +812,7 @@ cmd_test() {
   export MAILROOM_SANITIZE=1
   local failed=() report
   install_packages
+  install_browser_test_deps || failed+=("installing the browser tests' npm packages")
   ensure_account
   build
 
