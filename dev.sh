@@ -21,7 +21,7 @@ set -euo pipefail
 PACKAGES="build-essential autoconf automake libtool pkg-config libmilter-dev
 libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev liboath-dev libqrencode-dev
 libgmime-3.0-dev libjansson-dev libxml2-dev postgresql postfix miltertest swaks python3
-libclang-rt-14-dev clang cppcheck lighttpd argon2 zbar-tools wrk"
+libclang-rt-14-dev clang cppcheck lighttpd argon2 zbar-tools wrk chromium nodejs"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 RUN=$ROOT/.run
@@ -55,6 +55,7 @@ SMTP_SUBMIT=127.0.0.1:$SUBMIT_PORT
 
 # lighttpd serving mailroom.cgi (as www-data, which maps to mailroom_web)
 CGI_BIN=$ROOT/webui-cgi/mailroom.cgi
+STATIC_DIR=$ROOT/webui-cgi/static
 WEB_DIR=$RUN/lighttpd
 WEB_CONF=$WEB_DIR/lighttpd.conf
 WEB_PID=$RUN/lighttpd.pid
@@ -136,10 +137,29 @@ install_packages() {
   ((${#missing[@]})) || return 0
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q "${missing[@]}"
+  # Wait for another apt-get instead of failing at once.
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}"
   # The postfix package may have started the system Postfix on port 25. It
   # is left alone: our instance has its own queue, config and ports.
+}
+
+# The browser tests (tests/browser) drive Chromium with playwright-core from
+# npm, pinned in tests/browser/package-lock.json and installed into
+# tests/browser/node_modules. npm comes with nodejs from some sources
+# (which then conflict with Debian's npm package): install it only when
+# missing. `npm ci` runs again only when the lock file changed.
+install_browser_test_deps() {
+  local dir=$ROOT/tests/browser
+  if ! command -v npm >/dev/null; then
+    say "installing Debian package npm"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q npm || return 1
+  fi
+  if [[ -f $dir/node_modules/.package-lock.json && ! $dir/node_modules/.package-lock.json -ot $dir/package-lock.json ]]; then
+    return 0
+  fi
+  say "npm ci in tests/browser (playwright-core for the browser tests)"
+  (cd "$dir" && as_owner npm ci --no-audit --no-fund --loglevel=error)
 }
 
 # --- build --------------------------------------------------------------------
@@ -594,10 +614,22 @@ server.pid-file = "$WEB_PID"
 server.username = "www-data"
 server.groupname = "www-data"
 server.tag = "mailroom"
-alias.url = ("/mailroom.cgi" => "$CGI_BIN")
+alias.url = ("/mailroom.cgi" => "$CGI_BIN", "/static/" => "$STATIC_DIR/")
 \$HTTP["url"] =~ "^/mailroom\\.cgi(/|\$)" {
   cgi.assign = ("" => "")
   setenv.add-environment = ("MAILROOM_CONF" => "$CONF")
+}
+# The pages' stylesheet and script, straight from the checkout: an edit
+# shows at the next reload (no-cache revalidates, ETag keeps it cheap).
+mimetype.assign = (".css" => "text/css; charset=utf-8", ".js" => "text/javascript; charset=utf-8")
+\$HTTP["url"] =~ "^/static/" {
+  setenv.add-response-header = (
+    "Content-Security-Policy" => "default-src 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options" => "nosniff",
+    "Referrer-Policy" => "same-origin",
+    "Cross-Origin-Resource-Policy" => "same-origin",
+    "Cache-Control" => "no-cache"
+  )
 }
 EOF
   mv "$WEB_CONF.tmp" "$WEB_CONF"
@@ -780,6 +812,7 @@ cmd_test() {
   export MAILROOM_SANITIZE=1
   local failed=() report
   install_packages
+  install_browser_test_deps || failed+=("installing the browser tests' npm packages")
   ensure_account
   build
 

@@ -7,7 +7,10 @@
 #include "escape.h"
 
 /* respond_headers - strict CSP (no inline script or style), no framing,
- * no referrer, no caching, no sniffing, no powerful features */
+ * no referrer to other sites, no caching, no sniffing, no powerful
+ * features. The referrer policy is same-origin, not no-referrer: under
+ * no-referrer browsers send "Origin: null" with our own form POSTs, which
+ * the same-origin check of every POST must then refuse. */
 void respond_headers(FILE *out)
 {
 	fputs("Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; img-src "
@@ -15,7 +18,7 @@ void respond_headers(FILE *out)
 	      "frame-src 'self'; "
 	      "form-action 'self'; base-uri 'none'; frame-ancestors 'none'\r\n"
 	      "X-Content-Type-Options: nosniff\r\n"
-	      "Referrer-Policy: no-referrer\r\n"
+	      "Referrer-Policy: same-origin\r\n"
 	      "X-Frame-Options: DENY\r\n"
 	      "Cross-Origin-Opener-Policy: same-origin\r\n"
 	      "Cache-Control: no-store\r\n"
@@ -67,7 +70,11 @@ void page_head(FILE *out, const char *title)
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
 	      out);
 	esc_html(out, title);
-	fputs(" - mailroom</title>\n</head>\n<body>\n", out);
+	fputs(" - mailroom</title>\n"
+	      "<link rel=\"stylesheet\" href=\"/static/mailroom.css\">\n"
+	      "<script src=\"/static/mailroom.js\" defer></script>\n"
+	      "</head>\n<body>\n",
+	      out);
 }
 
 void page_foot(FILE *out)
@@ -77,7 +84,7 @@ void page_foot(FILE *out)
 
 int respond_error(FILE *out, const char *status)
 {
-	char body[512];
+	char body[1024];
 	FILE *mem = fmemopen(body, sizeof(body), "w");
 	if (mem == NULL)
 		return -1;

@@ -63,7 +63,7 @@ hdr=$(tr -d '\r' < "$T_TMP/lf.hdr")
 like "$hdr" "Content-Security-Policy: default-src 'none'.*frame-ancestors 'none'" "CSP without inline script"
 like "$hdr" "X-Frame-Options: DENY" "X-Frame-Options"
 like "$hdr" "X-Content-Type-Options: nosniff" "nosniff"
-like "$hdr" "Referrer-Policy: no-referrer" "Referrer-Policy"
+like "$hdr" "Referrer-Policy: same-origin" "Referrer-Policy"
 like "$hdr" "Cache-Control: no-store" "Cache-Control"
 like "$hdr" "Permissions-Policy: camera=()" "Permissions-Policy"
 like "$hdr" "Set-Cookie: __Host-mailroom-login=[0-9a-f]{64}; Path=/; Secure; HttpOnly; SameSite=Strict" "login cookie"
