@@ -324,7 +324,7 @@ static void where(FILE *m, const struct inbox_filter *f, const struct slots *n)
 		fprintf(m, " AND c.last_activity_at < ($%d::date + 1)::timestamp AT TIME ZONE $%d", k[IK_TO],
 		        n->tz);
 	/* through an owner's function: the GIN index of message_meta.search is
-	 * out of the web role's reach under row-level security (schema/013) */
+	 * out of the web role's reach under row-level security (schema/021) */
 	if (k[IK_Q])
 		fprintf(m, " AND c.id IN (SELECT mailroom.inbox_search($%d))", k[IK_Q]);
 }

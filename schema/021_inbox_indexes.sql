@@ -1,4 +1,4 @@
--- 013_inbox_indexes.sql - what the inbox page (webui-cgi/inbox.c) needs
+-- 021_inbox_indexes.sql - what the inbox page (webui-cgi/inbox.c) needs
 -- beside the keyset indexes of 011: an index of open reminders by
 -- conversation, and a full-text lookup that can use the GIN index of
 -- message_meta.search.
