@@ -113,8 +113,8 @@ static int extract(const char *raw, size_t len, size_t pos, const char *sha256_h
 	return r;
 }
 
-/* send_bytes - the download answer */
-static int send_bytes(struct ctx *c, const char *filename, const struct grab *g)
+/* download_send - the download answer: octet-stream, attachment, sandboxed */
+int download_send(struct ctx *c, const char *filename, const char *data, size_t len)
 {
 	char ascii[ATTACHMENT_NAME_MAX + 1], utf8[ATTACHMENT_NAME_MAX + 1], *hdr = NULL;
 	size_t hlen = 0;
@@ -129,7 +129,7 @@ static int send_bytes(struct ctx *c, const char *filename, const struct grab *g)
 		free(hdr);
 		return server_error(c, "attachment", "out of memory");
 	}
-	int r = respond_sandboxed(c->out, "application/octet-stream", hdr, g->p ? g->p : "", g->len);
+	int r = respond_sandboxed(c->out, "application/octet-stream", hdr, data, len);
 	free(hdr);
 	return r;
 }
@@ -163,7 +163,7 @@ int attachment_send(struct ctx *c, PGconn *conn, const char *conv, const char *u
 	PQclear(raw);
 	int r = found < 0    ? server_error(c, "attachment", "out of memory")
 	        : found == 0 ? respond_error(c->out, "500 Internal Server Error")
-	                     : send_bytes(c, PQgetvalue(meta, 0, 0), &g);
+	                     : download_send(c, PQgetvalue(meta, 0, 0), g.p ? g.p : "", g.len);
 	free(g.p);
 	PQclear(meta);
 	return r;

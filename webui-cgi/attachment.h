@@ -22,6 +22,10 @@
  * in conversation conv: the bytes, 404 when not visible or not there, 413
  * when larger than ATTACHMENT_MAX; 0, or -1 when out failed */
 int attachment_send(struct ctx *c, PGconn *conn, const char *conv, const char *uuid, const char *pos);
+/* download_send - answer with len bytes of data as a download named
+ * filename (application/octet-stream, Content-Disposition attachment, the
+ * sandbox CSP of respond_sandboxed); 0, or -1 when out failed */
+int download_send(struct ctx *c, const char *filename, const char *data, size_t len);
 /* attachment_names - the file name offered: ascii (for filename=, only
  * letters, digits and . _ - + ( ) and blanks) and utf8 (for filename*=,
  * no controls, slashes, backslashes or quotes, no leading dot), each

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "multipart.h"
 #include "request.h"
 #include "respond.h"
 #include "routes.h"
@@ -34,12 +35,13 @@ static const char *header_env(const char *name, size_t max, int *bad)
 	return v;
 }
 
-/* read_body - CONTENT_LENGTH bytes of stdin into a NUL-terminated buffer:
- * 0, -1 malformed or short (400), -2 too large (413) */
-static int read_body(struct web_request *req, char **bufp)
+/* read_body - CONTENT_LENGTH bytes of stdin (at most max) into a
+ * NUL-terminated buffer: 0, -1 malformed or short (400), -2 too large
+ * (413). Only a multipart body (a file) may hold NUL bytes. */
+static int read_body(struct web_request *req, size_t max, int binary, char **bufp)
 {
 	size_t len = 0;
-	int r = content_length_parse(getenv("CONTENT_LENGTH"), REQ_BODY_MAX, &len);
+	int r = content_length_parse(getenv("CONTENT_LENGTH"), max, &len);
 	*bufp = NULL;
 	if (r < 0)
 		return r;
@@ -51,7 +53,7 @@ static int read_body(struct web_request *req, char **bufp)
 		return -1;
 	}
 	buf[len] = '\0';
-	if (memchr(buf, '\0', len) != NULL) {
+	if (!binary && memchr(buf, '\0', len) != NULL) {
 		free(buf);
 		return -1;
 	}
@@ -99,7 +101,10 @@ int main(void)
 	if (bad || (req.query != NULL && strlen(req.query) > REQ_QUERY_MAX))
 		return refuse("400 Bad Request");
 	if (strcmp(req.method, "POST") == 0) {
-		int r = read_body(&req, &body);
+		size_t upload_max = 0, max = route_body_max(&req, &upload_max);
+		int r = read_body(&req, max, upload_max > 0, &body);
+		if (r == -2 && upload_max > 0)
+			return upload_too_large(stdout, upload_max) == 0 && fflush(stdout) == 0 ? 0 : 1;
 		if (r < 0)
 			return refuse(r == -2 ? "413 Content Too Large" : "400 Bad Request");
 	}

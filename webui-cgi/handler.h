@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "multipart.h"
 #include "request.h"
 #include "session.h"
 
@@ -23,6 +24,7 @@ struct ctx {
 	FILE *out;
 	struct form form;  /* the POST body, parsed */
 	struct form query; /* QUERY_STRING, parsed */
+	struct upload upload; /* the file of a multipart POST (routes with an upload cap) */
 };
 
 /* connect_db - the web role's connection, or NULL after a 503 page */

@@ -2,8 +2,9 @@
  * calendar feed, sign-in and sign-out; the inbox is in inbox.c.
  *
  * Every POST passes the same gate before its handler runs: a same-origin
- * check (Origin and Sec-Fetch-Site), an urlencoded body that parses, and
- * a CSRF token. GET never changes anything but a session's last_seen.
+ * check (Origin and Sec-Fetch-Site), an urlencoded body that parses (or a
+ * multipart/form-data one, for the routes with an upload cap), and a CSRF
+ * token. GET never changes anything but a session's last_seen.
  */
 #include "routes.h"
 
@@ -17,8 +18,10 @@
 #include "csrf.h"
 #include "db.h"
 #include "escape.h"
+#include "files.h"
 #include "handler.h"
 #include "inbox.h"
+#include "multipart.h"
 #include "respond.h"
 #include "session.h"
 #include "signin.h"
@@ -223,7 +226,30 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    {"POST", "/o/", "/files", 20, 0, files_post_org},
+    {"POST", "/p/", "/files", 20, 0, files_post_contact},
+    {"GET", "/f/", "", 20, 0, files_get},
+    {"POST", "/f/", "/delete", 20, 0, files_delete},
 };
+
+/* the POST handlers that take a multipart/form-data upload, and the cap
+ * of its file in bytes; every other POST takes urlencoded forms only */
+static const struct {
+	int (*handle)(struct ctx *c, const char *arg);
+	size_t max;
+} upload_caps[] = {
+    {files_post_org, UPLOAD_FILE_MAX},
+    {files_post_contact, UPLOAD_FILE_MAX},
+};
+
+/* upload_max - the upload cap of route r, 0 when it takes none */
+static size_t upload_max(const struct route *r)
+{
+	for (size_t i = 0; i < sizeof(upload_caps) / sizeof(upload_caps[0]); i++)
+		if (upload_caps[i].handle == r->handle)
+			return upload_caps[i].max;
+	return 0;
+}
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when
  * sent, must say same-origin; Origin, when sent, must be ours; one of the
@@ -245,11 +271,22 @@ static int same_origin(const struct mailroom_conf *conf, const struct web_reques
 }
 
 /* post_gate - the checks every POST passes; 0 to go on, else the refusal is sent */
-static int post_gate(struct ctx *c)
+static int post_gate(struct ctx *c, const struct route *r)
 {
 	const struct web_request *req = c->req;
 	if (!same_origin(c->conf, req))
 		return respond_error(c->out, "403 Forbidden") == 0 ? 1 : -1;
+	size_t max = upload_max(r);
+	if (max > 0 && multipart_is(req->content_type)) {
+		enum multipart_result m =
+		    multipart_parse(req->content_type, req->body != NULL ? req->body : "", req->body_len, max,
+		                    &c->form, &c->upload);
+		if (m == MULTIPART_TOO_LARGE)
+			return upload_too_large(c->out, max) == 0 ? 1 : -1;
+		if (m != MULTIPART_OK)
+			return respond_error(c->out, "400 Bad Request") == 0 ? 1 : -1;
+		return 0;
+	}
 	if (req->content_type == NULL ||
 	    strncmp(req->content_type, "application/x-www-form-urlencoded", 33) != 0)
 		return respond_error(c->out, "415 Unsupported Media Type") == 0 ? 1 : -1;
@@ -279,7 +316,7 @@ static int match(const struct route *r, const char *path, char arg[PATH_ARG_MAX 
 
 int route_request(const struct mailroom_conf *conf, const struct web_request *req, FILE *out)
 {
-	struct ctx c = {conf, req, out, {.n = 0}, {.n = 0}};
+	struct ctx c = {conf, req, out, {.n = 0}, {.n = 0}, {.field = NULL}};
 	char arg[PATH_ARG_MAX + 1];
 	int path_known = 0;
 	const char *q = req->query != NULL ? req->query : "";
@@ -294,12 +331,27 @@ int route_request(const struct mailroom_conf *conf, const struct web_request *re
 		if (strcmp(req->method, routes[i].method) != 0)
 			continue;
 		int r = 0;
-		if (strcmp(req->method, "POST") != 0 || (r = post_gate(&c)) == 0)
+		if (strcmp(req->method, "POST") != 0 || (r = post_gate(&c, &routes[i])) == 0)
 			r = routes[i].handle(&c, arg);
 		form_free(&c.form);
+		upload_free(&c.upload);
 		form_free(&c.query);
 		return r < 0 ? -1 : 0;
 	}
 	form_free(&c.query);
 	return respond_error(out, path_known ? "405 Method Not Allowed" : "404 Not Found");
+}
+
+size_t route_body_max(const struct web_request *req, size_t *max)
+{
+	char arg[PATH_ARG_MAX + 1];
+	*max = 0;
+	if (req->method == NULL || strcmp(req->method, "POST") != 0 || !multipart_is(req->content_type))
+		return REQ_BODY_MAX;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(routes[i].method, "POST") == 0 && match(&routes[i], req->path, arg)) {
+			*max = upload_max(&routes[i]);
+			return *max > 0 ? *max + MULTIPART_OVERHEAD : REQ_BODY_MAX;
+		}
+	return REQ_BODY_MAX;
 }
