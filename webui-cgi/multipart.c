@@ -158,8 +158,14 @@ static enum multipart_result one_part(GMimeObject *obj, struct form *f, struct u
 	const char *filename = g_mime_content_disposition_get_parameter(d, "filename");
 	if (name == NULL || name[0] == '\0' || !text_ok(name, strlen(name), 1) || strlen(name) > 64)
 		return MULTIPART_MALFORMED;
-	if (filename != NULL)
+	if (filename != NULL) {
+		/* browsers send a backslash as it is, which the quoted-string
+		 * rules would drop: look for it in the header as sent */
+		const char *raw = g_mime_object_get_header(obj, "Content-Disposition");
+		if (raw == NULL || strchr(raw, '\\') != NULL)
+			return MULTIPART_BAD_NAME;
 		return add_file(up, name, filename, GMIME_PART(obj), file_max);
+	}
 	return add_text(f, name, GMIME_PART(obj));
 }
 

@@ -90,6 +90,12 @@ static void test_names(void)
 	form_free(&f);
 	upload_free(&up);
 	free(body);
+	body = body_with_file("C:\\x\\a.txt", (const unsigned char *)"abc", 3, &len);
+	is_int(multipart_parse(CT, body, len, 1000, &f, &up), MULTIPART_BAD_NAME,
+	       "a backslash in the file name is refused");
+	form_free(&f);
+	upload_free(&up);
+	free(body);
 }
 
 static void test_refused(void)

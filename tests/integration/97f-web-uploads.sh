@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# 97f-web-uploads.sh - customer files uploaded as multipart/form-data
+# through lighttpd and mailroom.cgi with curl, against the running stack.
+#
+# 1. An agent uploads a binary file to an organisation and a contact: 303
+#    to the customer's page, the row holds the bytes and their sha256, one
+#    audit row each (file.upload).
+# 2. The download is byte-identical, application/octet-stream, attachment,
+#    under the sandbox CSP; a file that is not there is 404.
+# 3. Refusals: an auditor (403), a wrong CSRF token (403), another origin
+#    (403), a bad file name (400), no file (400), an unknown customer
+#    (404), a file over 25 MiB (413), a text/plain body (415); none stores
+#    a row.
+# 4. Delete: the auditor is refused, the agent deletes it (303, audited
+#    file.delete, the row is gone), and a second delete is 404.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+require_stack
+
+CTL=$top_builddir/ctl/mailroomctl
+[[ -x $CTL ]] || bail "mailroomctl not built"
+[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
+ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
+URL=$MAILROOM_URL
+ORIGIN=${URL%/mailroom.cgi*}
+
+tok=$(date +%s)$$
+agt=upa$tok
+aud=upd$tok
+adm=upm$tok
+pw='correct horse battery staple'
+at_exit "sql_admin \"DELETE FROM mailroom.files WHERE filename LIKE '%$tok%'; DELETE FROM mailroom.contacts WHERE last_name = 'Up$tok'; DELETE FROM mailroom.organisations WHERE name = 'Up $tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
+
+printf '%s\n' "$pw" >"$T_TMP/pw"
+ctl user add "$agt" --name "Agent $tok" --role agent --password-file "$T_TMP/pw" >/dev/null || bail "user add $agt"
+ctl user add "$aud" --name "Auditor $tok" --role auditor --password-file "$T_TMP/pw" >/dev/null || bail "user add $aud"
+ctl user add "$adm" --name "Admin $tok" --role admin --password-file "$T_TMP/pw" >/dev/null || bail "user add $adm"
+org=$(sql_admin "INSERT INTO mailroom.organisations (name) VALUES ('Up $tok') RETURNING id")
+ctc=$(sql_admin "INSERT INTO mailroom.contacts (organisation_id, last_name) VALUES ($org, 'Up$tok') RETURNING id")
+[[ $org =~ ^[0-9]+$ && $ctc =~ ^[0-9]+$ ]] || bail "customer rows"
+
+web_sign_in "$agt" "$pw"; is "$ST" 303 "the agent signs in"
+GC=$SC
+web_sign_in "$aud" "$pw"; is "$ST" 303 "the auditor signs in"
+DC=$SC
+
+# csrf_for COOKIE FORM - the right CSRF token of a form for a session
+csrf_for() {
+	local key
+	key=$(sql_admin "SELECT encode(csrf_key, 'hex') FROM mailroom.web_sessions WHERE token_hash = sha256(decode('$1', 'hex'))")
+	python3 -c 'import hmac, hashlib, sys; print(hmac.new(bytes.fromhex(sys.argv[1]), sys.argv[2].encode(), hashlib.sha256).hexdigest())' "$key" "$2"
+}
+# upload PATH COOKIE CSRF FILE [NAME [ORIGIN]] - multipart POST of FILE
+# (as NAME); prints the status, headers in $T_TMP/up.hdr
+upload() {
+	local name=${5:-$(basename "$4")}
+	curl -s -o "$T_TMP/up.html" -D "$T_TMP/up.hdr" -w '%{http_code}' -H "Origin: ${6:-$ORIGIN}" \
+		-H "Cookie: __Host-mailroom=$2" -F "csrf=$3" -F "file=@$4;filename=$name" "$URL$1"
+}
+files_of() { sql_admin "SELECT count(*) FROM mailroom.files WHERE organisation_id = $org OR contact_id = $ctc"; }
+audits() { sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = '$1' AND object = '$2'"; }
+
+# 1. upload: binary bytes with NUL, CR and LF, ending in CR LF
+python3 -c 'import os, sys; sys.stdout.buffer.write(os.urandom(200000) + b"\0\r\n--x\r\n")' >"$T_TMP/data-$tok.bin"
+GT=$(csrf_for "$GC" files)
+is "$(upload "/o/$org/files" "$GC" "$GT" "$T_TMP/data-$tok.bin" "Offer $tok.bin")" 303 "agent: upload to an organisation is 303"
+like "$(grep -i '^Location:' "$T_TMP/up.hdr")" "/o/$org" "it goes back to the organisation's page"
+fid=$(sql_admin "SELECT id FROM mailroom.files WHERE organisation_id = $org AND filename = 'Offer $tok.bin'")
+[[ $fid =~ ^[0-9]+$ ]] || bail "the file row is missing"
+is "$(sql_admin "SELECT size_bytes = octet_length(data) AND sha256 = sha256(data) AND uploaded_by = (SELECT id FROM mailroom.users WHERE login = '$agt') FROM mailroom.files WHERE id = $fid")" t \
+	"the row holds the bytes, their size, sha256 and uploader"
+is "$(sql_admin "SELECT encode(sha256, 'hex') FROM mailroom.files WHERE id = $fid")" "$(sha256sum "$T_TMP/data-$tok.bin" | cut -d' ' -f1)" \
+	"the stored bytes are the uploaded ones"
+is "$(audits file.upload "file:$fid")" 1 "the upload is audited"
+is "$(upload "/p/$ctc/files" "$GC" "$GT" "$T_TMP/pw" "Notes $tok.txt")" 303 "agent: upload to a contact is 303"
+is "$(sql_admin "SELECT content_type FROM mailroom.files WHERE contact_id = $ctc AND filename = 'Notes $tok.txt'")" text/plain \
+	"the contact's file is stored with its type"
+
+# 2. download
+st=$(curl -s -o "$T_TMP/down.bin" -D "$T_TMP/down.hdr" -w '%{http_code}' -H "Cookie: __Host-mailroom=$DC" "$URL/f/$fid")
+is "$st" 200 "the auditor may download it"
+ok "the download is byte-identical" cmp -s "$T_TMP/down.bin" "$T_TMP/data-$tok.bin"
+like "$(grep -i '^Content-Type:' "$T_TMP/down.hdr")" "application/octet-stream" "as application/octet-stream"
+like "$(grep -i '^Content-Disposition:' "$T_TMP/down.hdr")" "attachment; filename=\"Offer $tok.bin\"" "as an attachment with its name"
+like "$(grep -i '^Content-Security-Policy:' "$T_TMP/down.hdr")" "sandbox" "under the sandbox CSP"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: __Host-mailroom=$GC" "$URL/f/999999999999")" 404 "a file that is not there is 404"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/f/$fid")" 303 "signed out: to the sign-in page"
+
+# 3. refusals
+n=$(files_of)
+is "$(upload "/o/$org/files" "$DC" "$(csrf_for "$DC" files)" "$T_TMP/pw" "a$tok.txt")" 403 "auditor: upload is 403"
+is "$(upload "/o/$org/files" "$GC" "$(csrf_for "$GC" file-delete)" "$T_TMP/pw" "a$tok.txt")" 403 "another form's CSRF token is 403"
+is "$(upload "/o/$org/files" "$GC" "$GT" "$T_TMP/pw" "a$tok.txt" "https://evil.example")" 403 "another origin is 403"
+is "$(upload "/o/$org/files" "$GC" "$GT" "$T_TMP/pw" ".hidden$tok")" 400 "a name with a leading dot is 400"
+is "$(upload "/o/$org/files" "$GC" "$GT" "$T_TMP/pw" "up\\$tok.txt")" 400 "a name with a backslash is 400"
+is "$(upload "/o/$org/files" "$GC" "$GT" "$T_TMP/pw" "up/$tok.txt")" 400 "a name with a slash is 400"
+is "$(upload "/o/999999999999/files" "$GC" "$GT" "$T_TMP/pw" "a$tok.txt")" 404 "an unknown organisation is 404"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: $ORIGIN" -H "Cookie: __Host-mailroom=$GC" -F "csrf=$GT" -F "note=x" "$URL/o/$org/files")
+is "$st" 400 "a form without a file is 400"
+head -c 26214401 /dev/zero >"$T_TMP/big-$tok.bin"
+is "$(upload "/o/$org/files" "$GC" "$GT" "$T_TMP/big-$tok.bin")" 413 "a file one byte over 25 MiB is 413"
+like "$(cat "$T_TMP/up.html")" "at most 25 MiB" "the 413 page says the limit"
+head -c 26214400 /dev/zero >"$T_TMP/max-$tok.bin"
+is "$(upload "/p/$ctc/files" "$GC" "$GT" "$T_TMP/max-$tok.bin")" 303 "a file of exactly 25 MiB is stored"
+sql_admin "DELETE FROM mailroom.files WHERE filename = 'max-$tok.bin'" >/dev/null
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: $ORIGIN" -H "Cookie: __Host-mailroom=$GC" -H 'Content-Type: text/plain' \
+	--data-binary "csrf=$GT" "$URL/o/$org/files")
+is "$st" 415 "a text/plain body is 415"
+is "$(files_of)" "$n" "no refused upload stored a row"
+
+# 4. delete
+del() { curl -s -o /dev/null -D "$T_TMP/del.hdr" -w '%{http_code}' -H "Origin: $ORIGIN" -H "Cookie: __Host-mailroom=$1" \
+	--data-urlencode "csrf=$(csrf_for "$1" file-delete)" "$URL/f/$fid/delete"; }
+is "$(del "$DC")" 403 "auditor: delete is 403"
+is "$(sql_admin "SELECT count(*) FROM mailroom.files WHERE id = $fid")" 1 "the file is still there"
+is "$(del "$GC")" 303 "agent: delete is 303"
+like "$(grep -i '^Location:' "$T_TMP/del.hdr")" "/o/$org" "back to the organisation's page"
+is "$(sql_admin "SELECT count(*) FROM mailroom.files WHERE id = $fid")" 0 "the row is gone"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'file.delete' AND object = 'file:$fid' AND before->>'filename' = 'Offer $tok.bin' AND after IS NULL")" 1 \
+	"the delete is audited"
+is "$(del "$GC")" 404 "a second delete is 404"
+
+done_testing
