@@ -27,15 +27,20 @@
 	"DELETE FROM mailroom.files WHERE id = $1::bigint RETURNING coalesce(organisation_id, contact_id),"  \
 	" organisation_id IS NOT NULL, filename, content_type, size_bytes, encode(sha256, 'hex')"
 
-/* id_ok - a positive bigint in decimal, without sign or leading zero */
-static int id_ok(const char *id)
+int file_id_ok(const char *id)
 {
 	size_t len = strlen(id);
 	return len > 0 && len <= 18 && id[0] != '0' && strspn(id, "0123456789") == len;
 }
 
-/* finish - COMMIT, or ROLLBACK after a failure; the 500 page when it failed */
-static int finish(struct ctx *c, PGconn *conn, int failed, const char *err)
+void file_digest(const struct upload *up, char hex[65])
+{
+	unsigned char sum[32];
+	crypto_hash_sha256(sum, up->data, up->len);
+	sodium_bin2hex(hex, 65, sum, sizeof(sum));
+}
+
+int file_finish(struct ctx *c, PGconn *conn, int failed, const char *err)
 {
 	char e2[1024], ignored[256];
 	if (!failed && db_command(conn, "COMMIT", 0, NULL, e2, sizeof(e2)) == 0)
@@ -47,9 +52,8 @@ static int finish(struct ctx *c, PGconn *conn, int failed, const char *err)
 	return -1;
 }
 
-/* audit_json - the audited view of a file as JSON text (malloc'd) */
-static char *audit_json(const char *owner, const char *filename, const char *type, long long size,
-                        const char *sha)
+char *file_audit_json(const char *owner, const char *filename, const char *type, long long size,
+                      const char *sha)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:s}", "owner", owner, "filename", filename,
 	                      "content_type", type, "size", (json_int_t)size, "sha256", sha);
@@ -62,7 +66,6 @@ static char *audit_json(const char *owner, const char *filename, const char *typ
 static int store(PGconn *conn, const struct session *s, const struct upload *up, int org, const char *id,
                  char *err, size_t errlen)
 {
-	unsigned char sum[32];
 	char hex[65], size[24], object[48], owner[48];
 	const char *q[1] = {id};
 	PGresult *res = db_query(conn, org ? SQL_OWNER_ORG : SQL_OWNER_CONTACT, 1, q, err, errlen);
@@ -72,8 +75,7 @@ static int store(PGconn *conn, const struct session *s, const struct upload *up,
 	PQclear(res);
 	if (!found)
 		return 0;
-	crypto_hash_sha256(sum, up->data, up->len);
-	sodium_bin2hex(hex, sizeof(hex), sum, sizeof(sum));
+	file_digest(up, hex);
 	snprintf(size, sizeof(size), "%zu", up->len);
 	const char *p[8] = {
 	    org ? id : NULL,        org ? NULL : id, up->filename, up->content_type, size, hex,
@@ -87,7 +89,7 @@ static int store(PGconn *conn, const struct session *s, const struct upload *up,
 	snprintf(object, sizeof(object), "file:%s", PQgetvalue(res, 0, 0));
 	PQclear(res);
 	snprintf(owner, sizeof(owner), "%s:%s", org ? "organisation" : "contact", id);
-	char *after = audit_json(owner, up->filename, up->content_type, (long long)up->len, hex);
+	char *after = file_audit_json(owner, up->filename, up->content_type, (long long)up->len, hex);
 	if (after == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -103,7 +105,7 @@ static int post_file(struct ctx *c, const char *id, int org)
 	PGconn *conn;
 	struct session s;
 	char err[1024], path[40];
-	if (!id_ok(id))
+	if (!file_id_ok(id))
 		return respond_error(c->out, "404 Not Found");
 	if (!web_post_begin(c, "files", &conn, &s))
 		return 0;
@@ -123,7 +125,7 @@ static int post_file(struct ctx *c, const char *id, int org)
 		db_close(&conn);
 		return respond_error(c->out, "404 Not Found");
 	}
-	int f = finish(c, conn, r < 0, err);
+	int f = file_finish(c, conn, r < 0, err);
 	db_close(&conn);
 	if (f < 0)
 		return 0;
@@ -141,17 +143,11 @@ int files_post_contact(struct ctx *c, const char *id)
 	return post_file(c, id, 0);
 }
 
-int files_get(struct ctx *c, const char *id)
+int file_download(struct ctx *c, PGconn *conn, const char *sql, const char *id)
 {
-	PGconn *conn;
-	struct session s;
 	char err[1024];
-	if (!id_ok(id))
-		return respond_error(c->out, "404 Not Found");
-	if (!web_begin(c, &conn, &s))
-		return 0;
 	const char *p[1] = {id};
-	PGresult *res = PQexecParams(conn, SQL_GET, 1, NULL, p, NULL, NULL, 1);
+	PGresult *res = PQexecParams(conn, sql, 1, NULL, p, NULL, NULL, 1);
 	int r;
 	if (db_result_ok(res, PGRES_TUPLES_OK, conn, err, sizeof(err)) < 0)
 		r = server_error(c, "files", err);
@@ -166,6 +162,18 @@ int files_get(struct ctx *c, const char *id)
 		free(name);
 	}
 	PQclear(res);
+	return r;
+}
+
+int files_get(struct ctx *c, const char *id)
+{
+	PGconn *conn;
+	struct session s;
+	if (!file_id_ok(id))
+		return respond_error(c->out, "404 Not Found");
+	if (!web_begin(c, &conn, &s))
+		return 0;
+	int r = file_download(c, conn, SQL_GET, id);
 	db_close(&conn);
 	return r;
 }
@@ -175,7 +183,7 @@ int files_delete(struct ctx *c, const char *id)
 	PGconn *conn;
 	struct session s;
 	char err[1024], path[40], object[40], owner[48];
-	if (!id_ok(id))
+	if (!file_id_ok(id))
 		return respond_error(c->out, "404 Not Found");
 	if (!web_post_begin(c, "file-delete", &conn, &s))
 		return 0;
@@ -199,8 +207,9 @@ int files_delete(struct ctx *c, const char *id)
 		         PQgetvalue(res, 0, 0));
 		snprintf(path, sizeof(path), "/%c/%s", org ? 'o' : 'p', PQgetvalue(res, 0, 0));
 		snprintf(object, sizeof(object), "file:%s", id);
-		char *before = audit_json(owner, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-		                          strtoll(PQgetvalue(res, 0, 4), NULL, 10), PQgetvalue(res, 0, 5));
+		char *before =
+		    file_audit_json(owner, PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
+		                    strtoll(PQgetvalue(res, 0, 4), NULL, 10), PQgetvalue(res, 0, 5));
 		failed = before == NULL ||
 		         web_audit(conn, &s, "file.delete", object, before, NULL, err, sizeof(err)) < 0;
 		if (before == NULL)
@@ -208,7 +217,7 @@ int files_delete(struct ctx *c, const char *id)
 		free(before);
 	}
 	PQclear(res);
-	int f = finish(c, conn, failed, err);
+	int f = file_finish(c, conn, failed, err);
 	db_close(&conn);
 	return f < 0 ? 0 : respond_redirect(c->out, c->req->script_name, path, NULL);
 }

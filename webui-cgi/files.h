@@ -25,4 +25,18 @@ void files_upload_form(FILE *mem, struct ctx *c, const struct session *s, char k
 /* files_delete_form - the delete button of one file */
 void files_delete_form(FILE *mem, struct ctx *c, const struct session *s, const char *file_id);
 
+/* shared with the other upload pages (stdattach.c, import): */
+/* file_id_ok - a positive bigint in decimal, without sign or leading zero */
+int file_id_ok(const char *id);
+/* file_digest - the sha256 of an upload's bytes in hex */
+void file_digest(const struct upload *up, char hex[65]);
+/* file_audit_json - the audited view of a file as JSON text (malloc'd) */
+char *file_audit_json(const char *owner, const char *filename, const char *type, long long size,
+                      const char *sha);
+/* file_finish - COMMIT, or ROLLBACK after a failure (err); 0, or -1 after the 500 page */
+int file_finish(struct ctx *c, PGconn *conn, int failed, const char *err);
+/* file_download - answer with the row of sql ($1 = id; filename, data) as a
+ * download, 404 when there is none */
+int file_download(struct ctx *c, PGconn *conn, const char *sql, const char *id);
+
 #endif

@@ -25,6 +25,7 @@
 #include "respond.h"
 #include "session.h"
 #include "signin.h"
+#include "stdattach.h"
 #include "users.h"
 
 #define PATH_ARG_MAX 256
@@ -230,6 +231,10 @@ static const struct route routes[] = {
     {"POST", "/p/", "/files", 20, 0, files_post_contact},
     {"GET", "/f/", "", 20, 0, files_get},
     {"POST", "/f/", "/delete", 20, 0, files_delete},
+    {"GET", "/attachments", "", 0, 0, stdattach_list},
+    {"POST", "/attachments", "", 0, 0, stdattach_add},
+    {"GET", "/attachments/", "", 20, 0, stdattach_get},
+    {"POST", "/attachments/", "/active", 20, 0, stdattach_active},
 };
 
 /* the POST handlers that take a multipart/form-data upload, and the cap
@@ -240,6 +245,7 @@ static const struct {
 } upload_caps[] = {
     {files_post_org, UPLOAD_FILE_MAX},
     {files_post_contact, UPLOAD_FILE_MAX},
+    {stdattach_add, UPLOAD_IMPORT_MAX},
 };
 
 /* upload_max - the upload cap of route r, 0 when it takes none */

@@ -13,6 +13,9 @@
 #    a row.
 # 4. Delete: the auditor is refused, the agent deletes it (303, audited
 #    file.delete, the row is gone), and a second delete is 404.
+# 5. Standard attachments: agents and auditors 403; an admin adds one
+#    (listed, downloadable byte-identical, audited), a taken name is 409,
+#    over 10 MiB is 413; switched off and on again, audited.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -29,7 +32,7 @@ agt=upa$tok
 aud=upd$tok
 adm=upm$tok
 pw='correct horse battery staple'
-at_exit "sql_admin \"DELETE FROM mailroom.files WHERE filename LIKE '%$tok%'; DELETE FROM mailroom.contacts WHERE last_name = 'Up$tok'; DELETE FROM mailroom.organisations WHERE name = 'Up $tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
+at_exit "sql_admin \"DELETE FROM mailroom.files WHERE filename LIKE '%$tok%'; DELETE FROM mailroom.contacts WHERE last_name = 'Up$tok'; DELETE FROM mailroom.organisations WHERE name = 'Up $tok'; DELETE FROM mailroom.standard_attachments WHERE name LIKE '%$tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
 
 printf '%s\n' "$pw" >"$T_TMP/pw"
 ctl user add "$agt" --name "Agent $tok" --role agent --password-file "$T_TMP/pw" >/dev/null || bail "user add $agt"
@@ -119,5 +122,37 @@ is "$(sql_admin "SELECT count(*) FROM mailroom.files WHERE id = $fid")" 0 "the r
 is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'file.delete' AND object = 'file:$fid' AND before->>'filename' = 'Offer $tok.bin' AND after IS NULL")" 1 \
 	"the delete is audited"
 is "$(del "$GC")" 404 "a second delete is 404"
+
+# 5. standard attachments
+web_sign_in "$adm" "$pw"; is "$ST" 303 "the admin signs in"
+AC=$SC
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: __Host-mailroom=$GC" "$URL/attachments")" 403 "agent: GET /attachments is 403"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: __Host-mailroom=$DC" "$URL/attachments")" 403 "auditor: GET /attachments is 403"
+# addatt COOKIE NAME FILE - add a standard attachment; prints the status
+addatt() {
+	curl -s -o "$T_TMP/up.html" -w '%{http_code}' -H "Origin: $ORIGIN" -H "Cookie: __Host-mailroom=$1" \
+		-F "csrf=$(csrf_for "$1" attachments)" -F "name=$2" -F "file=@$3" "$URL/attachments"
+}
+is "$(addatt "$GC" "Terms $tok" "$T_TMP/data-$tok.bin")" 403 "agent: adding one is 403"
+is "$(addatt "$AC" "Terms $tok" "$T_TMP/data-$tok.bin")" 303 "admin: adding one is 303"
+aid=$(sql_admin "SELECT id FROM mailroom.standard_attachments WHERE name = 'Terms $tok'")
+[[ $aid =~ ^[0-9]+$ ]] || bail "the standard attachment is missing"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'attachment.add' AND object = 'standard_attachment:$aid'")" 1 "it is audited"
+is "$(curl -s -o "$T_TMP/att.html" -w '%{http_code}' -H "Cookie: __Host-mailroom=$AC" "$URL/attachments")" 200 "admin: the list"
+like "$(cat "$T_TMP/att.html")" "data-id=\"$aid\"><td class=\"name\">Terms $tok<" "lists it"
+curl -s -o "$T_TMP/att.bin" -H "Cookie: __Host-mailroom=$AC" "$URL/attachments/$aid"
+ok "its download is byte-identical" cmp -s "$T_TMP/att.bin" "$T_TMP/data-$tok.bin"
+is "$(addatt "$AC" "Terms $tok" "$T_TMP/pw")" 409 "a taken name is 409"
+head -c 10485761 /dev/zero >"$T_TMP/big10-$tok.bin"
+is "$(addatt "$AC" "Big $tok" "$T_TMP/big10-$tok.bin")" 413 "over 10 MiB is 413"
+act() { curl -s -o /dev/null -w '%{http_code}' -H "Origin: $ORIGIN" -H "Cookie: __Host-mailroom=$1" \
+	--data-urlencode "csrf=$(csrf_for "$1" attachment-active)" --data-urlencode "active=$2" "$URL/attachments/$aid/active"; }
+is "$(act "$GC" 0)" 403 "agent: switching it off is 403"
+is "$(act "$AC" 0)" 303 "admin: switched off"
+is "$(sql_admin "SELECT active FROM mailroom.standard_attachments WHERE id = $aid")" f "it is off"
+is "$(act "$AC" 1)" 303 "admin: switched on again"
+is "$(act "$AC" 2)" 400 "active=2 is 400"
+is "$(sql_admin "SELECT string_agg(after->>'active', ',' ORDER BY id) FROM mailroom.audit WHERE action = 'attachment.active' AND object = 'standard_attachment:$aid'")" "false,true" \
+	"both switches are audited"
 
 done_testing
