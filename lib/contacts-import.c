@@ -835,40 +835,94 @@ static const char *plural(size_t n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
-int contacts_import(PGconn *conn, const struct mailroom_conf *conf, const char *path, FILE *out, FILE *errout)
+int contacts_import_data(PGconn *conn, const struct mailroom_conf *conf, const char *name, const char *data,
+                         size_t len, struct contacts_result *res)
 {
 	struct import im;
 	struct import_counts n = {0};
-	char err[1024], *data = NULL;
-	size_t len = 0;
 	int rc = -1, in_tx = 0;
 
-	import_init(&im, strcmp(path, "-") == 0 ? "stdin" : path);
+	int (*hook)(PGconn *, const struct contacts_result *, char *, size_t) = res->before_commit;
+	void *arg = res->arg;
+	memset(res, 0, sizeof(*res));
+	res->before_commit = hook;
+	res->arg = arg;
+	import_init(&im, name);
+	if (db_command(conn, SQL_BEGIN, 0, NULL, res->err, sizeof(res->err)) < 0)
+		goto out;
+	in_tx = 1;
+	if (db_command(conn, SQL_LOCK, 0, NULL, res->err, sizeof(res->err)) < 0 ||
+	    load_database(&im, conn, conf, res->err, sizeof(res->err)) < 0)
+		goto out;
+	if (read_rows(&im, data, len) < 0) {
+		res->rows = im.rows;
+		res->n_problems = im.n_problems;
+		for (size_t i = 0; i < im.n_problems && i < CONTACTS_ERRORS_SHOWN; i++) {
+			res->problems[i] = im.problems[i];
+			im.problems[i] = NULL;
+		}
+		rc = 1;
+		goto out;
+	}
+	res->rows = im.rows;
+	if (write_orgs(&im, conn, &n, res->err, sizeof(res->err)) < 0 ||
+	    write_contacts(&im, conn, &n, res->err, sizeof(res->err)) < 0)
+		goto out;
+	res->organisations = n.organisations;
+	res->contacts = n.contacts;
+	res->addresses = n.addresses;
+	res->domains = n.domains;
+	res->phones = n.phones;
+	res->extended = n.extended;
+	if ((res->before_commit != NULL && res->before_commit(conn, res, res->err, sizeof(res->err)) < 0) ||
+	    db_command(conn, SQL_COMMIT, 0, NULL, res->err, sizeof(res->err)) < 0)
+		goto out;
+	in_tx = 0;
+	rc = 0;
+out:
+	if (in_tx) {
+		char rerr[256];
+		db_command(conn, SQL_ROLLBACK, 0, NULL, rerr, sizeof(rerr));
+	}
+	import_free(&im);
+	return rc;
+}
+
+void contacts_result_free(struct contacts_result *res)
+{
+	for (size_t i = 0; i < res->n_problems && i < CONTACTS_ERRORS_SHOWN; i++)
+		g_free(res->problems[i]);
+	res->n_problems = 0;
+}
+
+int contacts_import(PGconn *conn, const struct mailroom_conf *conf, const char *path, FILE *out, FILE *errout)
+{
+	struct contacts_result n = {0};
+	char err[1024], *data = NULL;
+	size_t len = 0;
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+
 	if (ctlfile_read(path, CONTACTS_FILE_MAX, &data, &len, err, sizeof(err)) < 0) {
 		fprintf(errout, "mailroomctl: import: %s\n", err);
-		goto out;
+		return -1;
 	}
-	if (db_command(conn, SQL_BEGIN, 0, NULL, err, sizeof(err)) < 0)
-		goto db_failed;
-	in_tx = 1;
-	if (db_command(conn, SQL_LOCK, 0, NULL, err, sizeof(err)) < 0 ||
-	    load_database(&im, conn, conf, err, sizeof(err)) < 0)
-		goto db_failed;
-	if (read_rows(&im, data, len) < 0) {
-		for (size_t i = 0; i < im.n_problems && i < CONTACTS_ERRORS_SHOWN; i++)
-			fprintf(errout, "%s\n", im.problems[i]);
-		if (im.n_problems > CONTACTS_ERRORS_SHOWN)
-			fprintf(errout, "%s: ... and %zu more problems\n", im.path,
-			        im.n_problems - CONTACTS_ERRORS_SHOWN);
-		fprintf(errout, "mailroomctl: import: %s: %zu %s, nothing imported\n", im.path, im.n_problems,
-		        plural(im.n_problems, "problem", "problems"));
-		goto out;
+	int r = contacts_import_data(conn, conf, name, data, len, &n);
+	free(data);
+	if (r < 0) {
+		fprintf(errout, "mailroomctl: import: %s; nothing imported\n", n.err);
+		return -1;
 	}
-	if (write_orgs(&im, conn, &n, err, sizeof(err)) < 0 ||
-	    write_contacts(&im, conn, &n, err, sizeof(err)) < 0 ||
-	    db_command(conn, SQL_COMMIT, 0, NULL, err, sizeof(err)) < 0)
-		goto db_failed;
-	in_tx = 0;
+	if (r > 0) {
+		for (size_t i = 0; i < n.n_problems && i < CONTACTS_ERRORS_SHOWN; i++)
+			fprintf(errout, "%s\n", n.problems[i]);
+		if (n.n_problems > CONTACTS_ERRORS_SHOWN)
+			fprintf(errout, "%s: ... and %zu more problems\n", name,
+			        n.n_problems - CONTACTS_ERRORS_SHOWN);
+		fprintf(errout, "mailroomctl: import: %s: %zu %s, nothing imported\n", name, n.n_problems,
+		        plural(n.n_problems, "problem", "problems"));
+		contacts_result_free(&n);
+		return -1;
+	}
 	fprintf(out, "imported %zu %s, %zu %s, %zu %s, %zu %s, %zu %s", n.organisations,
 	        plural(n.organisations, "organisation", "organisations"), n.contacts,
 	        plural(n.contacts, "contact", "contacts"), n.addresses,
@@ -879,16 +933,5 @@ int contacts_import(PGconn *conn, const struct mailroom_conf *conf, const char *
 		fprintf(out, " (new domains for %zu existing %s)", n.extended,
 		        plural(n.extended, "organisation", "organisations"));
 	fputc('\n', out);
-	rc = 0;
-	goto out;
-db_failed:
-	fprintf(errout, "mailroomctl: import: %s; nothing imported\n", err);
-out:
-	if (in_tx) {
-		char rerr[256];
-		db_command(conn, SQL_ROLLBACK, 0, NULL, rerr, sizeof(rerr));
-	}
-	free(data);
-	import_free(&im);
-	return rc;
+	return 0;
 }

@@ -59,6 +59,28 @@ const char *contacts_address_check(const char *a);
 /* contacts_parse_vip - yes/no/true/false/1/0 in any case: 1 or 0; -1 for anything else */
 int contacts_parse_vip(const char *s);
 
+/* The outcome of an import of data already in memory. */
+struct contacts_result {
+	/* set by the caller (may be NULL): run inside the import's transaction
+	 * after the rows are written, before COMMIT (the audit row); 0 or -1 */
+	int (*before_commit)(PGconn *conn, const struct contacts_result *res, char *err, size_t errlen);
+	void *arg;                                                            /* for before_commit */
+	size_t rows;                                                          /* rows besides the header */
+	size_t organisations, contacts, addresses, domains, phones, extended; /* written */
+	char *problems[CONTACTS_ERRORS_SHOWN];                                /* "NAME:LINE: COLUMN: what" */
+	size_t n_problems; /* all of them; the first CONTACTS_ERRORS_SHOWN are in problems */
+	char err[1024];    /* the database's failure */
+};
+
+/* contacts_import_data - check and import CSV text data (len bytes) named
+ * name in the problems, through conn (outside a transaction). The caller
+ * sets res->before_commit (or NULL) and frees with contacts_result_free.
+ * 0 imported; 1 nothing imported, the file has problems (listed in res);
+ * -1 nothing imported, the database failed (res->err). */
+int contacts_import_data(PGconn *conn, const struct mailroom_conf *conf, const char *name, const char *data,
+                         size_t len, struct contacts_result *res);
+/* contacts_result_free - free the problems of res */
+void contacts_result_free(struct contacts_result *res);
 /* contacts_import - check and import the CSV file at path ("-": standard
  * input) through conn (an administrator's, outside a transaction). The
  * result line goes to out, problems to errout as "PATH:LINE: COLUMN:
