@@ -20,6 +20,7 @@
 #include "escape.h"
 #include "files.h"
 #include "handler.h"
+#include "import.h"
 #include "inbox.h"
 #include "multipart.h"
 #include "respond.h"
@@ -235,6 +236,8 @@ static const struct route routes[] = {
     {"POST", "/attachments", "", 0, 0, stdattach_add},
     {"GET", "/attachments/", "", 20, 0, stdattach_get},
     {"POST", "/attachments/", "/active", 20, 0, stdattach_active},
+    {"GET", "/import", "", 0, 0, import_page},
+    {"POST", "/import", "", 0, 0, import_post},
 };
 
 /* the POST handlers that take a multipart/form-data upload, and the cap
@@ -246,6 +249,7 @@ static const struct {
     {files_post_org, UPLOAD_FILE_MAX},
     {files_post_contact, UPLOAD_FILE_MAX},
     {stdattach_add, UPLOAD_IMPORT_MAX},
+    {import_post, UPLOAD_IMPORT_MAX},
 };
 
 /* upload_max - the upload cap of route r, 0 when it takes none */

@@ -16,6 +16,11 @@
 # 5. Standard attachments: agents and auditors 403; an admin adds one
 #    (listed, downloadable byte-identical, audited), a taken name is 409,
 #    over 10 MiB is 413; switched off and on again, audited.
+# 6. Import: agents 403; a CSV with a problem imports nothing and the
+#    report (422) names the line and why; a good CSV adds organisations
+#    and contacts (report and rows), a second one updates an existing
+#    organisation with a new domain; a vCard adds its contacts; each
+#    audited (contacts.import, contacts.import.refused).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -32,7 +37,7 @@ agt=upa$tok
 aud=upd$tok
 adm=upm$tok
 pw='correct horse battery staple'
-at_exit "sql_admin \"DELETE FROM mailroom.files WHERE filename LIKE '%$tok%'; DELETE FROM mailroom.contacts WHERE last_name = 'Up$tok'; DELETE FROM mailroom.organisations WHERE name = 'Up $tok'; DELETE FROM mailroom.standard_attachments WHERE name LIKE '%$tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
+at_exit "sql_admin \"DELETE FROM mailroom.files WHERE filename LIKE '%$tok%'; DELETE FROM mailroom.contacts WHERE last_name IN ('Up$tok', 'Imp$tok', 'Card$tok'); DELETE FROM mailroom.organisations WHERE name IN ('Up $tok', 'Imp $tok', 'Card $tok'); DELETE FROM mailroom.standard_attachments WHERE name LIKE '%$tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
 
 printf '%s\n' "$pw" >"$T_TMP/pw"
 ctl user add "$agt" --name "Agent $tok" --role agent --password-file "$T_TMP/pw" >/dev/null || bail "user add $agt"
@@ -154,5 +159,46 @@ is "$(act "$AC" 1)" 303 "admin: switched on again"
 is "$(act "$AC" 2)" 400 "active=2 is 400"
 is "$(sql_admin "SELECT string_agg(after->>'active', ',' ORDER BY id) FROM mailroom.audit WHERE action = 'attachment.active' AND object = 'standard_attachment:$aid'")" "false,true" \
 	"both switches are audited"
+
+# 6. import
+# imp COOKIE KIND FILE - import a file; prints the status, the page in $T_TMP/imp.html
+imp() {
+	curl -s -o "$T_TMP/imp.html" -w '%{http_code}' -H "Origin: $ORIGIN" -H "Cookie: __Host-mailroom=$1" \
+		-F "csrf=$(csrf_for "$1" import)" -F "kind=$2" -F "file=@$3" "$URL/import"
+}
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: __Host-mailroom=$GC" "$URL/import")" 403 "agent: GET /import is 403"
+is "$(curl -s -o "$T_TMP/imp.html" -w '%{http_code}' -H "Cookie: __Host-mailroom=$AC" "$URL/import")" 200 "admin: the import form"
+like "$(cat "$T_TMP/imp.html")" 'enctype="multipart/form-data"' "it uploads multipart"
+printf 'organisation,domains,first_name,last_name,emails\r\nImp %s,imp%s.example,Ada,Imp%s,ada@imp%s.example\r\nImp %s,,Bob,Imp%s,not-an-address\r\n' \
+	"$tok" "$tok" "$tok" "$tok" "$tok" "$tok" >"$T_TMP/bad-$tok.csv"
+is "$(imp "$GC" csv "$T_TMP/bad-$tok.csv")" 403 "agent: POST /import is 403"
+is "$(imp "$AC" csv "$T_TMP/bad-$tok.csv")" 422 "a CSV with a problem is 422"
+like "$(cat "$T_TMP/imp.html")" "bad-$tok.csv:3: emails: " "the report names the line, column and why"
+like "$(cat "$T_TMP/imp.html")" 'class="count">1</span> problems' "and counts the problems"
+is "$(sql_admin "SELECT count(*) FROM mailroom.contacts WHERE last_name = 'Imp$tok'")" 0 "nothing was imported"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'contacts.import.refused' AND after->>'filename' = 'bad-$tok.csv' AND (after->>'problems')::int = 1")" 1 \
+	"the refusal is audited"
+sed -i 's/not-an-address/bob@imp'"$tok"'.example/' "$T_TMP/bad-$tok.csv"
+mv "$T_TMP/bad-$tok.csv" "$T_TMP/good-$tok.csv"
+is "$(imp "$AC" csv "$T_TMP/good-$tok.csv")" 200 "a good CSV is 200"
+like "$(cat "$T_TMP/imp.html")" 'Added: <span class="organisations">1</span> organisations, <span class="contacts">2</span> contacts' \
+	"the report: 1 organisation and 2 contacts added"
+is "$(sql_admin "SELECT count(*) FROM mailroom.contacts c JOIN mailroom.organisations o ON o.id = c.organisation_id WHERE c.last_name = 'Imp$tok' AND o.name = 'Imp $tok'")" 2 \
+	"both contacts are in the database, in their organisation"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'contacts.import' AND after->>'filename' = 'good-$tok.csv' AND (after->>'contacts')::int = 2")" 1 \
+	"the import is audited"
+printf 'organisation,domains\nImp %s,more%s.example\n' "$tok" "$tok" >"$T_TMP/more-$tok.csv"
+is "$(imp "$AC" csv "$T_TMP/more-$tok.csv")" 200 "a CSV naming an existing organisation is 200"
+like "$(cat "$T_TMP/imp.html")" 'Updated: <span class="organisations">1</span> existing' "the report: 1 organisation updated"
+is "$(sql_admin "SELECT count(*) FROM mailroom.organisation_domains d JOIN mailroom.organisations o ON o.id = d.organisation_id WHERE o.name = 'Imp $tok'")" 2 \
+	"it has its new domain"
+printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nN:Card%s;Cleo;;Dr.;\r\nFN:Cleo Card\r\nORG:Card %s;Sales\r\nEMAIL;TYPE=work:cleo@card%s.exa\r\n mple\r\nTEL:+41 44 123 45 67\r\nEND:VCARD\r\n' \
+	"$tok" "$tok" "$tok" >"$T_TMP/cards-$tok.vcf"
+is "$(imp "$AC" vcard "$T_TMP/cards-$tok.vcf")" 200 "a vCard is 200"
+is "$(sql_admin "SELECT concat_ws('|', c.salutation, c.first_name, o.name, a.address, p.phone) FROM mailroom.contacts c JOIN mailroom.organisations o ON o.id = c.organisation_id JOIN mailroom.contact_addresses a ON a.contact_id = c.id JOIN mailroom.contact_phones p ON p.contact_id = c.id WHERE c.last_name = 'Card$tok'")" \
+	"Dr.|Cleo|Card $tok|cleo@card$tok.example|+41 44 123 45 67" "the card's contact, organisation, folded address and phone"
+printf 'BEGIN:VCARD\r\nN:x;y\r\n' >"$T_TMP/open-$tok.vcf"
+is "$(imp "$AC" vcard "$T_TMP/open-$tok.vcf")" 422 "a card not ended is 422"
+like "$(cat "$T_TMP/imp.html")" "is not ended" "and says so"
 
 done_testing
