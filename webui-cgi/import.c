@@ -17,7 +17,7 @@
 #include "escape.h"
 #include "files.h"
 #include "respond.h"
-#include "vcard.h"
+#include "vcardread.h"
 
 /* importer - admins and leads import */
 static int importer(const struct session *s)

@@ -1,11 +1,11 @@
-/* test-vcard.c - vCard cards as rows of the address book's CSV: names,
+/* test-vcardread.c - vCard cards as rows of the address book's CSV: names,
  * organisation, several addresses and phones, folded lines, escapes,
  * groups and parameters; cards that are not ended or missing. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "tap.h"
-#include "vcard.h"
+#include "vcardread.h"
 
 /* convert - the CSV of a vCard text (malloc'd) and the card count */
 static char *convert(const char *in, long *cards, char *err, size_t errlen)

@@ -1,7 +1,7 @@
-/* vcard.h - vCard (2.1, 3.0, 4.0) contacts as rows of the address book's
+/* vcardread.h - vCard (2.1, 3.0, 4.0) contacts as rows of the address book's
  * CSV, so that one importer (contacts-import.c) checks and writes both. */
-#ifndef MAILROOM_VCARD_H
-#define MAILROOM_VCARD_H
+#ifndef MAILROOM_VCARDREAD_H
+#define MAILROOM_VCARDREAD_H
 
 #include <stddef.h>
 #include <stdio.h>

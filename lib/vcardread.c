@@ -1,9 +1,9 @@
-/* vcard.c - read the few properties of a vCard that the address book
+/* vcardread.c - read the few properties of a vCard that the address book
  * keeps and write them as CSV. Lines are unfolded (a line starting with a
  * blank continues the one before), property groups ("item1.") and
  * parameters (";TYPE=work") are dropped, backslash escapes undone. Values
  * are not checked here: the importer checks them as it checks any CSV. */
-#include "vcard.h"
+#include "vcardread.h"
 
 #include <glib.h>
 #include <string.h>
