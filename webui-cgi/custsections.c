@@ -53,7 +53,7 @@
 	                    " LEFT JOIN mailroom.users u ON u.id = n.author LEFT JOIN "                      \
 	                    "mailroom.note_templates t ON t.id = n.template_id"                              \
 	                    " WHERE n." COL " = $1::bigint AND ($3 = 'all' OR (n.kind <> 'note' AND "        \
-	                                    "n.outcome IS NULL) = ($3 = 'open'))"                            \
+	                    "n.outcome IS NULL) = ($3 = 'open'))"                                            \
 	                    " ORDER BY n.created_at DESC, n.id DESC LIMIT 201"
 #define REMINDER_OPEN "r.state IN ('pending', 'snoozed', 'fired')"
 #define SQL_REMINDERS(COL)                                                                                   \
@@ -174,6 +174,21 @@ static void text(FILE *mem, const char *tag, const char *cls, const char *v)
 	fprintf(mem, "</%s>", tag);
 }
 
+/* span - a space, then <span class=cls> holding escaped text */
+static void span(FILE *mem, const char *cls, const char *v)
+{
+	fputc(' ', mem);
+	text(mem, "span", cls, v);
+}
+
+/* li_open - <li class="fixed cls"> */
+static void li_open(FILE *mem, const char *fixed, const char *cls)
+{
+	fprintf(mem, "<li class=\"%s", fixed);
+	esc_attr(mem, cls);
+	fputs("\">", mem);
+}
+
 /* when - <time> of columns iso and local of row i, if there is one */
 static void when(FILE *mem, const PGresult *r, int i, int iso, int local)
 {
@@ -264,21 +279,15 @@ static int notes(struct sec *x, const PGresult *r, int n)
 	}
 	fputs("<ol class=\"notes\">\n", mem);
 	for (int i = 0; i < n; i++) {
-		fputs("<li class=\"note ", mem);
-		esc_attr(mem, PQgetvalue(r, i, 0));
-		fputs("\">", mem);
+		li_open(mem, "note ", PQgetvalue(r, i, 0));
 		when(mem, r, i, 3, 4);
-		fputc(' ', mem);
-		text(mem, "span", "kind", PQgetvalue(r, i, 0));
-		fputc(' ', mem);
-		text(mem, "span", "who", PQgetvalue(r, i, 2));
+		span(mem, "kind", PQgetvalue(r, i, 0));
+		span(mem, "who", PQgetvalue(r, i, 2));
 		if (PQgetvalue(r, i, 6)[0] != '\0') {
-			fputc(' ', mem);
-			text(mem, "span", "template", PQgetvalue(r, i, 6));
+			span(mem, "template", PQgetvalue(r, i, 6));
 		}
 		if (PQgetvalue(r, i, 5)[0] != '\0') {
-			fputc(' ', mem);
-			text(mem, "span", "outcome", PQgetvalue(r, i, 5));
+			span(mem, "outcome", PQgetvalue(r, i, 5));
 		}
 		fputc('\n', mem);
 		text(mem, "pre", "body", PQgetvalue(r, i, 1));
@@ -293,16 +302,11 @@ static void reminders(struct sec *x, const PGresult *r, int n)
 	FILE *mem = x->mem;
 	fputs("<ul class=\"reminders\">\n", mem);
 	for (int i = 0; i < n; i++) {
-		fputs("<li class=\"reminder ", mem);
-		esc_attr(mem, PQgetvalue(r, i, 3));
-		fputs("\">", mem);
+		li_open(mem, "reminder ", PQgetvalue(r, i, 3));
 		when(mem, r, i, 1, 2);
-		fputc(' ', mem);
-		text(mem, "span", "state", PQgetvalue(r, i, 3));
-		fputc(' ', mem);
-		text(mem, "span", "assignee", PQgetvalue(r, i, 4));
-		fputc(' ', mem);
-		text(mem, "span", "message", PQgetvalue(r, i, 0));
+		span(mem, "state", PQgetvalue(r, i, 3));
+		span(mem, "assignee", PQgetvalue(r, i, 4));
+		span(mem, "message", PQgetvalue(r, i, 0));
 		fputs("</li>\n", mem);
 	}
 	fputs("</ul>\n", mem);
@@ -345,10 +349,8 @@ static int tasks(struct sec *x, const PGresult *r, int n)
 			when(mem, r, i, 2, 3);
 			fputs("</span>", mem);
 		}
-		fputc(' ', mem);
-		text(mem, "span", "assignee", PQgetvalue(r, i, 4));
-		fputc(' ', mem);
-		text(mem, "span", "state", state);
+		span(mem, "assignee", PQgetvalue(r, i, 4));
+		span(mem, "state", state);
 		if (strcmp(state, "done") == 0) {
 			fputs(" <span class=\"done-by\">", mem);
 			esc_html(mem, PQgetvalue(r, i, 6));
@@ -424,14 +426,10 @@ static void timeline(struct sec *x, const PGresult *r, int n)
 	FILE *mem = x->mem;
 	fputs("<ol class=\"timeline\">\n", mem);
 	for (int i = 0; i < n; i++) {
-		fputs("<li class=\"", mem);
-		esc_attr(mem, PQgetvalue(r, i, 0));
-		fputs("\">", mem);
+		li_open(mem, "", PQgetvalue(r, i, 0));
 		when(mem, r, i, 5, 6);
-		fputc(' ', mem);
-		text(mem, "span", "kind", PQgetvalue(r, i, 0));
-		fputc(' ', mem);
-		text(mem, "span", "who", PQgetvalue(r, i, 1));
+		span(mem, "kind", PQgetvalue(r, i, 0));
+		span(mem, "who", PQgetvalue(r, i, 1));
 		fputs(" <span class=\"what\">", mem);
 		if (PQgetvalue(r, i, 4)[0] != '\0') {
 			fputs("<a href=\"", mem);
@@ -446,8 +444,7 @@ static void timeline(struct sec *x, const PGresult *r, int n)
 		}
 		fputs("</span>", mem);
 		if (PQgetvalue(r, i, 3)[0] != '\0') {
-			fputc(' ', mem);
-			text(mem, "span", "extra", PQgetvalue(r, i, 3));
+			span(mem, "extra", PQgetvalue(r, i, 3));
 		}
 		fputs("</li>\n", mem);
 	}
