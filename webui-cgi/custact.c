@@ -20,7 +20,6 @@
 #include "convpage.h"
 #include "customer.h"
 #include "db.h"
-#include "reminder.h"
 #include "respond.h"
 
 #define SQL_LOCK(T)                                                                                          \
@@ -224,18 +223,6 @@ static int capply_note(struct cact *a)
 	return ACT_OK;
 }
 
-/* due_ok - "YYYY-MM-DD" or a datetime-local "YYYY-MM-DDTHH:MM" into
- * out as the latter (a day alone: its start); 0 when malformed */
-static int due_ok(const char *v, char out[17])
-{
-	if (v == NULL || (strlen(v) != 10 && strlen(v) != 16))
-		return 0;
-	snprintf(out, 17, "%s", v);
-	if (strlen(v) == 10)
-		memcpy(out + 10, "T00:00", 7);
-	return reminder_local_ok(out);
-}
-
 /* cprep_task - title, due (optional), user (optional) */
 static int cprep_task(const struct form *f, struct cact *a)
 {
@@ -250,7 +237,7 @@ static int cprep_task(const struct form *f, struct cact *a)
 static int capply_task(struct cact *a)
 {
 	char due[17];
-	if (a->v[1] != NULL && !due_ok(a->v[1], due))
+	if (a->v[1] != NULL && !cust_due_ok(a->v[1], due))
 		return 400;
 	if (a->v[2] != NULL) {
 		const char *pu[1] = {a->v[2]};

@@ -43,12 +43,20 @@ enum cust_section {
 };
 extern const char *const cust_section_names[SEC_N];
 extern const char *const cust_lead_statuses[]; /* none, in_progress, closed */
+extern const char *const cust_filter_values[]; /* all, open, done */
 
+/* the checks (custcheck.c) */
 /* cust_id_ok - 1 to 18 digits, no leading zero */
 int cust_id_ok(const char *s);
 /* cust_filters - the ?SECTION=all|open|done values of the query into
  * f (default all); -1 when one is bad */
 int cust_filters(const struct form *query, const char *f[SEC_N]);
+/* cust_due_ok - a task's due: "YYYY-MM-DD" (the start of that day) or a
+ * datetime-local "YYYY-MM-DDTHH:MM" of a real day, into out as the
+ * latter; 0 when malformed */
+int cust_due_ok(const char *v, char out[17]);
+/* cust_label_listed - is id an element of list, a bigint[] as text ("{1,2}")? */
+int cust_label_listed(const char *list, const char *id);
 /* cust_section_write - one section of the page (custsections.c); -1
  * with err filled */
 int cust_section_write(FILE *mem, struct ctx *c, const struct session *s, PGconn *conn,

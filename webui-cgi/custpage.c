@@ -81,41 +81,11 @@ const struct cust_kind cust_kinds[2] = {
     {CUST_ORG, "/o/", "organisation"},
     {CUST_CONTACT, "/p/", "contact"},
 };
-const char *const cust_section_names[SEC_N] = {"conversations", "notes",  "reminders", "tasks",
-                                               "files",         "labels", "timeline"};
-const char *const cust_lead_statuses[] = {"none", "in_progress", "closed", NULL};
-static const char *const filter_values[] = {"all", "open", "done", NULL};
-
-int cust_id_ok(const char *s)
-{
-	size_t n = s != NULL ? strlen(s) : 0;
-	return n >= 1 && n <= 18 && strspn(s, "0123456789") == n && s[0] != '0';
-}
-
-int cust_filters(const struct form *query, const char *f[SEC_N])
-{
-	for (int i = 0; i < SEC_N; i++) {
-		const char *v = form_get(query, cust_section_names[i]);
-		f[i] = "all";
-		if (v == NULL)
-			continue;
-		int known = 0;
-		for (const char *const *p = filter_values; *p != NULL; p++)
-			if (strcmp(v, *p) == 0) {
-				f[i] = *p;
-				known = 1;
-			}
-		if (!known)
-			return -1;
-	}
-	return 0;
-}
-
 void cust_filter_nav(FILE *mem, struct ctx *c, const struct cust_kind *k, const char *id,
                      enum cust_section sec, const char *const f[SEC_N])
 {
 	fputs("<nav class=\"filter\">", mem);
-	for (const char *const *v = filter_values; *v != NULL; v++) {
+	for (const char *const *v = cust_filter_values; *v != NULL; v++) {
 		fputs("<a href=\"", mem);
 		esc_attr(mem, c->req->script_name);
 		esc_attr(mem, k->path);

@@ -69,16 +69,6 @@ static int begin(struct ctx *c, PGconn **conn, struct session *s)
 	return 1;
 }
 
-/* has_label - is id in the bigint[] text list ("{1,2}")? */
-static int has_label(const char *list, const char *id)
-{
-	size_t n = strlen(id);
-	for (const char *p = list; (p = strstr(p, id)) != NULL; p += n)
-		if ((p == list || p[-1] == '{' || p[-1] == ',') && (p[n] == ',' || p[n] == '}'))
-			return 1;
-	return 0;
-}
-
 /* tpl_form - the form to add (t NULL) or edit template row 0 of t */
 static void tpl_form(FILE *mem, struct ctx *c, const struct session *s, const char *path, const PGresult *t,
                      const PGresult *labels)
@@ -105,7 +95,7 @@ static void tpl_form(FILE *mem, struct ctx *c, const struct session *s, const ch
 		fputs("<label><input type=\"checkbox\" name=\"label\" value=\"", mem);
 		esc_attr(mem, id);
 		fprintf(mem, "\"%s> ",
-		        t != NULL && has_label(PQgetvalue(t, 0, T_LABELS), id) ? " checked" : "");
+		        t != NULL && cust_label_listed(PQgetvalue(t, 0, T_LABELS), id) ? " checked" : "");
 		esc_html(mem, PQgetvalue(labels, i, 1));
 		fputs("</label>\n", mem);
 	}
