@@ -3,15 +3,17 @@
 # lighttpd and mailroom.cgi, with curl, against the running stack.
 #
 # 1. GET /o/ID and /p/ID: header, the seven sections, the organisation's
-#    conversations (real mail through Postfix, sorted by the worker) with
-#    in/out counts, status and level; another user's private conversation
+#    conversations (real mail through Postfix, sorted by the worker, and
+#    our reply through the originating service) with in/out counts,
+#    status and level; another user's private conversation
 #    is neither listed nor named; filters all/open/done, a bad filter 400,
 #    a bad or unknown id 404. The conversation page links the sender to
 #    the contact's file.
 # 2. POST note: stored, escaped on the page, first contact set, the
 #    customer reserved for the agent who wrote it, audited with before and
 #    after; a second agent is refused with 409 "held by NAME"; a lead is
-#    not reserved and may write.
+#    not reserved and may write; two first notes at once reserve for
+#    exactly one of the two agents.
 # 3. Note templates (admins and leads; an agent 403): add, edit, audited;
 #    a note from a template applies its labels and lead status at once.
 # 4. Tasks (create, done, reopen), labels (add, remove), lead status: each
@@ -70,6 +72,12 @@ c1=${CONV[1]} c2=${CONV[2]}
 is "$(sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE conversation_id IN ($c1, $c2)
                   AND organisation_id = $org AND contact_id = $contact")" 2 \
 	"the worker tied both messages to the organisation and the contact"
+compose "$T_TMP/r1.eml" "Info <info@example.com>" "Karla Kunde <kunde1@customer-$tok.example>" "Re: Anfrage 1 $tok" \
+	"r1.$tok@example.com" "Gern." "In-Reply-To: <m1.$tok@customer-$tok.example>" \
+	"References: <m1.$tok@customer-$tok.example>"
+msg=$(deliver r1 "$MAILROOM_SUBMIT" info@example.com "kunde1@customer-$tok.example") || bail "our reply was not recorded"
+is "$(sql_admin "SELECT conversation_id FROM mailroom.message_meta WHERE message_id = '$msg'")" "$c1" \
+	"our reply is in conversation 1"
 
 # get WHO PATH - GET SN/PATH as WHO into $T_TMP/page.html; prints the status
 get() {
@@ -108,7 +116,9 @@ for sec in conversations notes reminders tasks files labels timeline; do
 done
 like "$(cat "$page")" "<tr class=\"conv\" data-id=\"$c1\">" "... conversation 1 listed"
 like "$(cat "$page")" "href=\"$WEB_BASE/c/$c1\">Anfrage 1 $tok</a>" "... linked with its title"
-like "$(cat "$page")" '<span class="in">1</span>' "... one message in"
+like "$(section conversations)" "data-id=\"$c1\">.*<span class=\"in\">1</span></td><td><span class=\"out\">1</span>" \
+	"... one message in, one out"
+like "$(section timeline)" "<li class=\"mail-out\">.*Re: Anfrage 1 $tok" "... our reply in the timeline"
 unlike "$(cat "$page")" "data-id=\"$c2\"" "... ann's private conversation is not listed for bob"
 unlike "$(cat "$page")" "Anfrage 2 $tok" "... nor named anywhere (timeline included)"
 like "$(cat "$page")" "href=\"$WEB_BASE/p/$contact\">Karla Kunde</a>" "... the contact listed and linked"
@@ -174,6 +184,20 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: $WEB_ORIGIN" -d kind=no
 	403 "no session: 403"
 is "$(post ann "/o/999999999999/note" customer-note --data-urlencode kind=note --data-urlencode "body=x")" 404 \
 	"a note on an unknown organisation: 404"
+
+# two first notes at once on an unreserved customer: exactly one reserves it
+race=$(sql_admin "INSERT INTO mailroom.contacts (organisation_id, first_name, last_name) VALUES ($org, 'Rita', 'Race')
+                  RETURNING id")
+at_exit "sql_admin \"DELETE FROM mailroom.contacts WHERE id = $race\""
+post ann "/p/$race/note" customer-note --data-urlencode kind=note --data-urlencode "body=ann first" >"$T_TMP/race.ann" &
+post bob "/p/$race/note" customer-note --data-urlencode kind=note --data-urlencode "body=bob first" >"$T_TMP/race.bob" &
+wait
+got=$(sort <(cat "$T_TMP/race.ann"; echo) <(cat "$T_TMP/race.bob"; echo) | tr '\n' ' ')
+is "$got" "303 409 " "two agents' first notes at once: one 303, one 409"
+winner=$([[ $(cat "$T_TMP/race.ann") == 303 ]] && echo "$ann" || echo "$bob")
+is "$(sql_admin "SELECT reserved_by || '|' || count(n.id) FROM mailroom.contacts p
+                  LEFT JOIN mailroom.notes n ON n.contact_id = p.id WHERE p.id = $race GROUP BY p.reserved_by")" "$winner|1" \
+	"... the one who got 303 holds the contact and only that note is stored"
 
 # 3. note templates, and a note from one
 is "$(post ann "/o/$org/label" customer-label --data-urlencode "label=Gold $tok")" 303 "a label on the organisation"
