@@ -276,6 +276,11 @@ static int notes(struct sec *x, const PGresult *r, int n)
 		      "maxlength=\"20000\">"
 		      "</textarea></label></p>\n<p><button type=\"submit\">Add note</button></p>\n</form>\n",
 		      mem);
+		if (strcmp(x->s->role, "admin") == 0 || strcmp(x->s->role, "lead") == 0) {
+			fputs("<p><a class=\"templates\" href=\"", mem);
+			esc_attr(mem, x->c->req->script_name);
+			fputs("/templates/notes\">Note templates</a></p>\n", mem);
+		}
 	}
 	fputs("<ol class=\"notes\">\n", mem);
 	for (int i = 0; i < n; i++) {

@@ -224,10 +224,13 @@ is "$(post adm /templates/notes note-template --data-urlencode "title=Other $tok
 	--data-urlencode lead_status=won)" 400 "a bad lead status: 400"
 is "$(post adm /templates/notes note-template --data-urlencode "title=Other $tok" --data-urlencode body=x \
 	--data-urlencode lead_status= --data-urlencode label=999999999999)" 400 "an unknown label: 400"
+is "$(get lea "/o/$org")" 200 "a lead's customer page"
+like "$(section notes)" "<a class=\"templates\" href=\"$WEB_BASE/templates/notes\">" "... links the note templates"
 is "$(get lea "/templates/notes/$tpl")" 200 "a lead opens the template"
 like "$(cat "$page")" "Erstgespräch &lt;i&gt;geführt&lt;/i&gt;</textarea>" "... its text, escaped"
 is "$(get ann "/o/$org")" 200 "the customer page"
 like "$(cat "$page")" "<option value=\"$tpl\">Erstkontakt $tok</option>" "... offers the template"
+unlike "$(cat "$page")" "class=\"templates\"" "... but no link to the templates for an agent"
 
 is "$(post ann "/p/$contact/note" customer-note --data-urlencode kind=note --data-urlencode "template=$tpl" \
 	--data-urlencode body=)" 303 "a note on the contact from the template"
