@@ -199,6 +199,13 @@ is "$(sql_admin "SELECT reserved_by || '|' || count(n.id) FROM mailroom.contacts
                   LEFT JOIN mailroom.notes n ON n.contact_id = p.id WHERE p.id = $race GROUP BY p.reserved_by")" "$winner|1" \
 	"... the one who got 303 holds the contact and only that note is stored"
 
+# a merged organisation shows where it went and takes no more notes
+old=$(sql_admin "INSERT INTO mailroom.organisations (name, merged_into, active) VALUES ('Alt $tok', $org, false) RETURNING id")
+at_exit "sql_admin \"DELETE FROM mailroom.organisations WHERE id = $old\""
+is "$(get ann "/o/$old")" 200 "a merged organisation's page"
+like "$(cat "$page")" "<p class=\"merged\">Merged into <a class=\"customer\" href=\"$WEB_BASE/o/$org\">" "... links where it went"
+is "$(post lea "/o/$old/note" customer-note --data-urlencode kind=note --data-urlencode "body=x")" 409 "... a note on it: 409"
+
 # 3. note templates, and a note from one
 is "$(post ann "/o/$org/label" customer-label --data-urlencode "label=Gold $tok")" 303 "a label on the organisation"
 gold=$(sql_admin "SELECT id FROM mailroom.labels WHERE name = 'Gold $tok'")
