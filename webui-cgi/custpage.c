@@ -18,36 +18,39 @@
 #include "respond.h"
 
 /* The header: the same columns for both kinds. */
-#define SQL_HEAD_ORG                                                                                         \
-	"SELECT o.name, o.kind, o.vip, coalesce(u.display_name, o.owner, ''), o.lead_status,"                \
-	" coalesce(r.display_name, ''), coalesce(to_char(o.reserved_at AT TIME ZONE $2, 'YYYY-MM-DD "        \
-	"HH24:MI'), ''),"                                                                                    \
-	" coalesce(to_char(o.first_contact_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), ''), o.active,"        \
-	" coalesce(o.merged_into::text, ''), '', concat_ws(', ', o.street, concat_ws(' ', o.postal_code, "   \
-	"o.city),"                                                                                           \
-	" o.country), coalesce(o.phone, ''), coalesce(o.website, ''),"                                       \
-	" coalesce((SELECT string_agg(d.domain, ', ' ORDER BY d.domain) FROM mailroom.organisation_domains " \
-	"d"                                                                                                  \
-	"   WHERE d.organisation_id = o.id), ''), '', '', ''"                                                \
-	" FROM mailroom.organisations o LEFT JOIN mailroom.users u ON u.id = o.owner_id"                     \
+#define HEAD_LABELS(LT, COL, X)                                                                              \
+	"coalesce((SELECT string_agg(l.name, ', ' ORDER BY l.name) FROM " LT " x"                            \
+	" JOIN mailroom.labels l ON l.id = x.label_id WHERE x." COL " = " X ".id), '')"
+/* clang-format off */
+#define LOCAL_TIME(x) "coalesce(to_char(" x " AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), '')"
+#define SQL_HEAD_ORG                                                                               \
+	"SELECT o.name, o.kind, o.vip, coalesce(u.display_name, o.owner, ''), o.lead_status,"      \
+	" coalesce(r.display_name, ''), " LOCAL_TIME("o.reserved_at") ", "                         \
+	LOCAL_TIME("o.first_contact_at") ", o.active, coalesce(o.merged_into::text, ''), '',"      \
+	" concat_ws(', ', o.street, concat_ws(' ', o.postal_code, o.city), o.country),"            \
+	" coalesce(o.phone, ''), coalesce(o.website, ''),"                                         \
+	" coalesce((SELECT string_agg(d.domain, ', ' ORDER BY d.domain)"                           \
+	"   FROM mailroom.organisation_domains d WHERE d.organisation_id = o.id), ''), '', '', '', " \
+	HEAD_LABELS("mailroom.organisation_labels", "organisation_id", "o")                        \
+	" FROM mailroom.organisations o LEFT JOIN mailroom.users u ON u.id = o.owner_id"           \
 	" LEFT JOIN mailroom.users r ON r.id = o.reserved_by WHERE o.id = $1::bigint"
-#define SQL_HEAD_CONTACT                                                                                     \
-	"SELECT coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''),"                             \
-	"  (SELECT min(a.address) FROM mailroom.contact_addresses a WHERE a.contact_id = p.id), '#' || "     \
-	"p.id),"                                                                                             \
-	" 'contact', false, coalesce(u.display_name, ''), p.lead_status,"                                    \
-	" coalesce(r.display_name, ''), coalesce(to_char(p.reserved_at AT TIME ZONE $2, 'YYYY-MM-DD "        \
-	"HH24:MI'), ''),"                                                                                    \
-	" coalesce(to_char(p.first_contact_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), ''), p.active,"        \
-	" coalesce(p.merged_into::text, ''), coalesce(p.salutation, ''), '',"                                \
-	" coalesce((SELECT string_agg(ph.phone, ', ' ORDER BY ph.phone) FROM mailroom.contact_phones ph"     \
-	"   WHERE ph.contact_id = p.id), ''), '',"                                                           \
-	" coalesce((SELECT string_agg(a.address, ', ' ORDER BY a.address) FROM mailroom.contact_addresses a" \
-	"   WHERE a.contact_id = p.id), ''), coalesce(p.organisation_id::text, ''), coalesce(o.name, ''),"   \
-	" coalesce(p.position, '')"                                                                          \
-	" FROM mailroom.contacts p LEFT JOIN mailroom.users u ON u.id = p.owner_id"                          \
-	" LEFT JOIN mailroom.users r ON r.id = p.reserved_by"                                                \
+#define SQL_HEAD_CONTACT                                                                           \
+	"SELECT coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''),"                   \
+	"  (SELECT min(a.address) FROM mailroom.contact_addresses a WHERE a.contact_id = p.id),"   \
+	"  '#' || p.id), 'contact', false, coalesce(u.display_name, ''), p.lead_status,"           \
+	" coalesce(r.display_name, ''), " LOCAL_TIME("p.reserved_at") ", "                         \
+	LOCAL_TIME("p.first_contact_at") ", p.active, coalesce(p.merged_into::text, ''),"          \
+	" coalesce(p.salutation, ''), '',"                                                         \
+	" coalesce((SELECT string_agg(ph.phone, ', ' ORDER BY ph.phone)"                           \
+	"   FROM mailroom.contact_phones ph WHERE ph.contact_id = p.id), ''), '',"                 \
+	" coalesce((SELECT string_agg(a.address, ', ' ORDER BY a.address)"                         \
+	"   FROM mailroom.contact_addresses a WHERE a.contact_id = p.id), ''),"                    \
+	" coalesce(p.organisation_id::text, ''), coalesce(o.name, ''), coalesce(p.position, ''), " \
+	HEAD_LABELS("mailroom.contact_labels", "contact_id", "p")                                  \
+	" FROM mailroom.contacts p LEFT JOIN mailroom.users u ON u.id = p.owner_id"                \
+	" LEFT JOIN mailroom.users r ON r.id = p.reserved_by"                                      \
 	" LEFT JOIN mailroom.organisations o ON o.id = p.organisation_id WHERE p.id = $1::bigint"
+/* clang-format on */
 #define SQL_ORG_CONTACTS                                                                                     \
 	"SELECT p.id, coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''), '#' || p.id),"         \
 	" coalesce(p.position, ''), coalesce((SELECT string_agg(a.address, ', ' ORDER BY a.address)"         \
@@ -74,7 +77,8 @@ enum {
 	H_MAIL, /* domains of an organisation, addresses of a contact */
 	H_ORG_ID,
 	H_ORG,
-	H_POSITION
+	H_POSITION,
+	H_LABELS
 };
 
 const struct cust_kind cust_kinds[2] = {
@@ -193,6 +197,7 @@ static void header(FILE *mem, struct ctx *c, const struct session *s, const stru
 	fact(mem, "phone", "Phone", PQgetvalue(h, 0, H_PHONE));
 	fact(mem, "website", "Website", PQgetvalue(h, 0, H_WEBSITE));
 	fact(mem, "mail", k->kind == CUST_ORG ? "Domains" : "E-mail", PQgetvalue(h, 0, H_MAIL));
+	fact(mem, "labels", "Labels", PQgetvalue(h, 0, H_LABELS));
 	if (strcmp(PQgetvalue(h, 0, H_ACTIVE), "t") != 0)
 		fputs("<dt>Active</dt><dd class=\"inactive\">no</dd>\n", mem);
 	fputs("</dl>\n", mem);

@@ -21,110 +21,97 @@
 #include "db.h"
 #include "escape.h"
 
+/* clang-format off */
 #define ISO(x)   "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 #define LOCAL(x) "to_char((" x ") AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI')"
 
 /* the conversations of a customer: its organisation, or messages from or to it */
-#define CONVS_ORG                                                                                            \
-	"SELECT c0.id FROM mailroom.conversations c0 WHERE c0.organisation_id = $1::bigint"                  \
-	" UNION SELECT mm0.conversation_id FROM mailroom.message_meta mm0 WHERE mm0.organisation_id = "      \
-	"$1::bigint"
+#define CONVS_ORG                                                                                  \
+	"SELECT c0.id FROM mailroom.conversations c0 WHERE c0.organisation_id = $1::bigint"        \
+	" UNION SELECT mm0.conversation_id FROM mailroom.message_meta mm0"                         \
+	" WHERE mm0.organisation_id = $1::bigint"
 #define CONTACT_ADDRS "SELECT a0.address FROM mailroom.contact_addresses a0 WHERE a0.contact_id = $1::bigint"
-#define CONVS_CONTACT                                                                                        \
-	"SELECT mm0.conversation_id FROM mailroom.message_meta mm0 WHERE mm0.contact_id = $1::bigint"        \
+#define CONVS_CONTACT                                                                              \
+	"SELECT mm0.conversation_id FROM mailroom.message_meta mm0 WHERE mm0.contact_id = $1::bigint" \
 	" OR lower(mm0.from_addr) IN (" CONTACT_ADDRS ") OR mm0.to_addrs && ARRAY(" CONTACT_ADDRS ")"
 
-#define SQL_CONVS(SET)                                                                                       \
-	"SELECT c.id, c.title, c.status, coalesce(c.priority_level, ''), k.n_in, k.n_out,"                   \
-	" " ISO("c.last_activity_at") ", " LOCAL(                                                            \
-	    "c.last_activity_at") " FROM mailroom.conversations c"                                           \
-	                          " LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE m.direction <> "        \
-	                          "'outbound') AS n_in,"                                                     \
-	                          "   count(*) FILTER (WHERE m.direction = 'outbound') AS n_out FROM "       \
-	                          "mailroom.message_meta mm"                                                 \
-	                          "   JOIN mailroom.messages m ON m.id = mm.message_id WHERE "               \
-	                          "mm.conversation_id = c.id) k ON true"                                     \
-	                          " WHERE c.id IN (" SET ") AND c.merged_into IS NULL"                       \
-	                          " AND ($3 = 'all' OR (c.status = 'open') = ($3 = 'open'))"                 \
-	                          " ORDER BY c.last_activity_at DESC, c.id DESC LIMIT 201"
-#define SQL_NOTES(COL)                                                                                       \
-	"SELECT n.kind, n.body, coalesce(u.display_name, ''), " ISO("n.created_at") ", " LOCAL(              \
-	    "n.created_at") ", coalesce(n.outcome, ''), coalesce(t.title, '') FROM mailroom.notes n"         \
-	                    " LEFT JOIN mailroom.users u ON u.id = n.author LEFT JOIN "                      \
-	                    "mailroom.note_templates t ON t.id = n.template_id"                              \
-	                    " WHERE n." COL " = $1::bigint AND ($3 = 'all' OR (n.kind <> 'note' AND "        \
-	                    "n.outcome IS NULL) = ($3 = 'open'))"                                            \
-	                    " ORDER BY n.created_at DESC, n.id DESC LIMIT 201"
+#define SQL_CONVS(SET)                                                                             \
+	"SELECT c.id, c.title, c.status, coalesce(c.priority_level, ''), k.n_in, k.n_out, "        \
+	ISO("c.last_activity_at") ", " LOCAL("c.last_activity_at")                                 \
+	" FROM mailroom.conversations c"                                                           \
+	" LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE m.direction <> 'outbound') AS n_in,"    \
+	"   count(*) FILTER (WHERE m.direction = 'outbound') AS n_out"                             \
+	"   FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"        \
+	"   WHERE mm.conversation_id = c.id) k ON true"                                            \
+	" WHERE c.id IN (" SET ") AND c.merged_into IS NULL"                                       \
+	" AND ($3 = 'all' OR (c.status = 'open') = ($3 = 'open'))"                                 \
+	" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT 201"
+#define SQL_NOTES(COL)                                                                             \
+	"SELECT n.kind, n.body, coalesce(u.display_name, ''), "                                    \
+	ISO("n.created_at") ", " LOCAL("n.created_at") ","                                         \
+	" coalesce(n.outcome, ''), coalesce(t.title, '') FROM mailroom.notes n"                    \
+	" LEFT JOIN mailroom.users u ON u.id = n.author"                                           \
+	" LEFT JOIN mailroom.note_templates t ON t.id = n.template_id"                             \
+	" WHERE n." COL " = $1::bigint"                                                            \
+	" AND ($3 = 'all' OR (n.kind <> 'note' AND n.outcome IS NULL) = ($3 = 'open'))"            \
+	" ORDER BY n.created_at DESC, n.id DESC LIMIT 201"
 #define REMINDER_OPEN "r.state IN ('pending', 'snoozed', 'fired')"
-#define SQL_REMINDERS(COL)                                                                                   \
-	"SELECT r.message, " ISO("r.due_at") ", " LOCAL(                                                     \
-	    "r.due_at") ", r.state, coalesce(v.display_name, '')"                                            \
-	                " FROM mailroom.reminders r LEFT JOIN mailroom.users v ON v.id = r.assignee"         \
-	                " WHERE r." COL " = $1::bigint AND ($3 = 'all' OR (" REMINDER_OPEN                   \
-	                ") = ($3 = 'open'))"                                                                 \
-	                " ORDER BY r.due_at DESC, r.id DESC LIMIT 201"
-#define SQL_TASKS(COL)                                                                                       \
-	"SELECT t.id, t.title, coalesce(" ISO("t.due_at") ", ''), coalesce(" LOCAL(                          \
-	    "t.due_at") ", ''),"                                                                             \
-	                " coalesce(a.display_name, ''), t.state, coalesce(d.display_name, ''), "             \
-	                "coalesce(" LOCAL(                                                                   \
-	                    "t.done_at") ", '') FROM mailroom.tasks t LEFT JOIN mailroom.users a ON a.id = " \
-	                                 "t.assignee_id"                                                     \
-	                                 " LEFT JOIN mailroom.users d ON d.id = t.done_by"                   \
-	                                 " WHERE t." COL " = $1::bigint AND ($3 = 'all' OR t.state = $3)"    \
-	                                 " ORDER BY t.state = 'done', t.due_at NULLS LAST, t.id LIMIT 201"
-#define SQL_FILES(COL)                                                                                       \
-	"SELECT f.id, f.filename, f.content_type, f.size_bytes, coalesce(u.display_name, ''),"               \
-	" " ISO("f.uploaded_at") ", " LOCAL(                                                                 \
-	    "f.uploaded_at") " FROM mailroom.files f"                                                        \
-	                     " LEFT JOIN mailroom.users u ON u.id = f.uploaded_by WHERE f." COL              \
-	                     " = $1::bigint"                                                                 \
-	                     " ORDER BY f.uploaded_at DESC, f.id DESC LIMIT 201"
-#define SQL_LABELS(TABLE, COL)                                                                               \
-	"SELECT l.id, l.name FROM " TABLE " x JOIN mailroom.labels l ON l.id = x.label_id"                   \
+#define SQL_REMINDERS(COL)                                                                         \
+	"SELECT r.message, " ISO("r.due_at") ", " LOCAL("r.due_at") ","                            \
+	" r.state, coalesce(v.display_name, '')"                                                   \
+	" FROM mailroom.reminders r LEFT JOIN mailroom.users v ON v.id = r.assignee"               \
+	" WHERE r." COL " = $1::bigint AND ($3 = 'all' OR (" REMINDER_OPEN ") = ($3 = 'open'))"    \
+	" ORDER BY r.due_at DESC, r.id DESC LIMIT 201"
+#define SQL_TASKS(COL)                                                                             \
+	"SELECT t.id, t.title, coalesce(" ISO("t.due_at") ", ''),"                                 \
+	" coalesce(" LOCAL("t.due_at") ", ''), coalesce(a.display_name, ''), t.state,"             \
+	" coalesce(d.display_name, ''), coalesce(" LOCAL("t.done_at") ", '')"                      \
+	" FROM mailroom.tasks t LEFT JOIN mailroom.users a ON a.id = t.assignee_id"                \
+	" LEFT JOIN mailroom.users d ON d.id = t.done_by"                                          \
+	" WHERE t." COL " = $1::bigint AND ($3 = 'all' OR t.state = $3)"                           \
+	" ORDER BY t.state = 'done', t.due_at NULLS LAST, t.id LIMIT 201"
+#define SQL_FILES(COL)                                                                             \
+	"SELECT f.id, f.filename, f.content_type, f.size_bytes, coalesce(u.display_name, ''), "    \
+	ISO("f.uploaded_at") ", " LOCAL("f.uploaded_at")                                           \
+	" FROM mailroom.files f LEFT JOIN mailroom.users u ON u.id = f.uploaded_by"                \
+	" WHERE f." COL " = $1::bigint ORDER BY f.uploaded_at DESC, f.id DESC LIMIT 201"
+#define SQL_LABELS(TABLE, COL)                                                                     \
+	"SELECT l.id, l.name FROM " TABLE " x JOIN mailroom.labels l ON l.id = x.label_id"         \
 	" WHERE x." COL " = $1::bigint ORDER BY l.name"
 /* the timeline: mail in and out, notes, tasks made and done, reminders,
  * and the other changes of the audit trail (notes and tasks are there
  * already as rows); the newest first */
-#define SQL_TIMELINE(SET, COL, OBJ)                                                                          \
-	"SELECT kind, who, what, extra, link, " ISO("at") ", " LOCAL(                                        \
-	    "at") " FROM ("                                                                                  \
-	          " SELECT m.received_at AS at, CASE m.direction WHEN 'outbound' THEN 'mail-out' ELSE "      \
-	          "'mail-in' END AS kind,"                                                                   \
-	          "   coalesce(nullif(mm.from_name, ''), mm.from_addr, '') AS who, coalesce(mm.subject, "    \
-	          "'') AS what,"                                                                             \
-	          "   '' AS extra, mm.conversation_id::text AS link, c.status = 'open' AS open"              \
-	          "   FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"        \
-	          "   JOIN mailroom.conversations c ON c.id = mm.conversation_id WHERE mm.conversation_id "  \
-	          "IN (" SET ")"                                                                             \
-	          " UNION ALL SELECT n.created_at, n.kind, coalesce(u.display_name, ''), left(n.body, 300)," \
-	          "   coalesce(n.outcome, ''), '', n.kind <> 'note' AND n.outcome IS NULL FROM "             \
-	          "mailroom.notes n"                                                                         \
-	          "   LEFT JOIN mailroom.users u ON u.id = n.author WHERE n." COL " = $1::bigint"            \
-	          " UNION ALL SELECT t.created_at, 'task', coalesce(u.display_name, ''), t.title,"           \
-	          "   coalesce('due ' || " LOCAL(                                                            \
-	              "t.due_at") ", ''), '', t.state = 'open' FROM mailroom.tasks t"                        \
-	                          "   LEFT JOIN mailroom.users u ON u.id = t.created_by WHERE t." COL        \
-	                          " = $1::bigint"                                                            \
-	                          " UNION ALL SELECT t.done_at, 'task-done', coalesce(u.display_name, ''), " \
-	                          "t.title, '', '', false"                                                   \
-	                          "   FROM mailroom.tasks t LEFT JOIN mailroom.users u ON u.id = t.done_by"  \
-	                          "   WHERE t." COL " = $1::bigint AND t.done_at IS NOT NULL"                \
-	                          " UNION ALL SELECT r.created_at, 'reminder', coalesce(u.display_name, "    \
-	                          "''), r.message,"                                                          \
-	                          "   'due ' || " LOCAL(                                                     \
-	                              "r.due_at") " || ', ' || r.state, '', " REMINDER_OPEN                  \
-	                                          "   FROM mailroom.reminders r LEFT JOIN mailroom.users u " \
-	                                          "ON u.id = r.created_by"                                   \
-	                                          "   WHERE r." COL " = $1::bigint"                          \
-	                                          " UNION ALL SELECT h.at, 'action', h.actor, h.action, "    \
-	                                          "coalesce(left(h.after::text, 300), ''), '', false"        \
-	                                          "   FROM mailroom.customer_history('" OBJ                  \
-	                                          ":' || $1::bigint::text) h"                                \
-	                                          "   WHERE h.action NOT LIKE '%.note' AND h.action NOT "    \
-	                                          "LIKE '%.task'"                                            \
-	                                          ") e WHERE ($3 = 'all' OR open = ($3 = 'open')) ORDER BY " \
-	                                          "at DESC LIMIT 101"
+#define SQL_TIMELINE(SET, COL, OBJ)                                                                \
+	"SELECT kind, who, what, extra, link, " ISO("at") ", " LOCAL("at") " FROM ("               \
+	" SELECT m.received_at AS at,"                                                             \
+	"   CASE m.direction WHEN 'outbound' THEN 'mail-out' ELSE 'mail-in' END AS kind,"          \
+	"   coalesce(nullif(mm.from_name, ''), mm.from_addr, '') AS who,"                          \
+	"   coalesce(mm.subject, '') AS what, '' AS extra, mm.conversation_id::text AS link,"      \
+	"   c.status = 'open' AS open"                                                             \
+	"   FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"        \
+	"   JOIN mailroom.conversations c ON c.id = mm.conversation_id"                            \
+	"   WHERE mm.conversation_id IN (" SET ")"                                                 \
+	" UNION ALL SELECT n.created_at, n.kind, coalesce(u.display_name, ''), left(n.body, 300)," \
+	"   coalesce(n.outcome, ''), '', n.kind <> 'note' AND n.outcome IS NULL"                   \
+	"   FROM mailroom.notes n LEFT JOIN mailroom.users u ON u.id = n.author"                   \
+	"   WHERE n." COL " = $1::bigint"                                                          \
+	" UNION ALL SELECT t.created_at, 'task', coalesce(u.display_name, ''), t.title,"           \
+	"   coalesce('due ' || " LOCAL("t.due_at") ", ''), '', t.state = 'open'"                   \
+	"   FROM mailroom.tasks t LEFT JOIN mailroom.users u ON u.id = t.created_by"               \
+	"   WHERE t." COL " = $1::bigint"                                                          \
+	" UNION ALL SELECT t.done_at, 'task-done', coalesce(u.display_name, ''), t.title, '', '', false" \
+	"   FROM mailroom.tasks t LEFT JOIN mailroom.users u ON u.id = t.done_by"                  \
+	"   WHERE t." COL " = $1::bigint AND t.done_at IS NOT NULL"                                \
+	" UNION ALL SELECT r.created_at, 'reminder', coalesce(u.display_name, ''), r.message,"     \
+	"   'due ' || " LOCAL("r.due_at") " || ', ' || r.state, '', " REMINDER_OPEN                \
+	"   FROM mailroom.reminders r LEFT JOIN mailroom.users u ON u.id = r.created_by"           \
+	"   WHERE r." COL " = $1::bigint"                                                          \
+	" UNION ALL SELECT h.at, 'action', h.actor, h.action,"                                     \
+	"   coalesce(left(h.after::text, 300), ''), '', false"                                     \
+	"   FROM mailroom.customer_history('" OBJ ":' || $1::bigint::text) h"                      \
+	"   WHERE h.action NOT LIKE '%.note' AND h.action NOT LIKE '%.task'"                       \
+	") e WHERE ($3 = 'all' OR open = ($3 = 'open')) ORDER BY at DESC LIMIT 101"
+/* clang-format on */
 #define TIMELINE_SHOWN 100
 
 #define SQL_TEMPLATES "SELECT id, title FROM mailroom.note_templates WHERE active ORDER BY title LIMIT 500"

@@ -213,6 +213,10 @@ is "$(sql_admin "SELECT count(*) FROM mailroom.organisation_labels WHERE organis
 	"... stored"
 is "$(last_audit "organisation:$org" organisation.label)" "-|{\"label\": {\"id\": $gold, \"name\": \"Gold $tok\"}}" \
 	"... audited"
+is "$(get bob "/o/$org")" 200 "the page with the label"
+like "$(cat "$page")" "<dd class=\"labels\">Gold $tok</dd>" "... in the header"
+like "$(section labels)" "<button type=\"submit\" name=\"label\" value=\"$gold\">Remove Gold $tok</button>" \
+	"... and in #labels with its remove button"
 is "$(get ann /templates/notes)" 403 "an agent may not see the templates: 403"
 is "$(post ann /templates/notes note-template --data-urlencode "title=T $tok" --data-urlencode body=x \
 	--data-urlencode lead_status= )" 403 "... nor add one"
