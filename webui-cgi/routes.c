@@ -224,6 +224,8 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    /* the customer file: keep these after any fixed path under /o/ or /p/
+     * (e.g. GET /o/new), which they would otherwise take (the first match wins) */
     {"GET", "/o/", "", 18, 0, custpage_org},
     {"GET", "/p/", "", 18, 0, custpage_contact},
     {"POST", "/o/", "/note", 18, 0, custact_org_note},
