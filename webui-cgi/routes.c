@@ -15,6 +15,7 @@
 #include "calfeed.h"
 #include "conversation.h"
 #include "csrf.h"
+#include "customer.h"
 #include "db.h"
 #include "escape.h"
 #include "handler.h"
@@ -223,6 +224,26 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    /* the customer file: keep these after any fixed path under /o/ or /p/
+     * (e.g. GET /o/new), which they would otherwise take (the first match wins) */
+    {"GET", "/o/", "", 18, 0, custpage_org},
+    {"GET", "/p/", "", 18, 0, custpage_contact},
+    {"POST", "/o/", "/note", 18, 0, custact_org_note},
+    {"POST", "/o/", "/task", 18, 0, custact_org_task},
+    {"POST", "/o/", "/label", 18, 0, custact_org_label},
+    {"POST", "/o/", "/unlabel", 18, 0, custact_org_unlabel},
+    {"POST", "/o/", "/lead", 18, 0, custact_org_lead},
+    {"POST", "/p/", "/note", 18, 0, custact_contact_note},
+    {"POST", "/p/", "/task", 18, 0, custact_contact_task},
+    {"POST", "/p/", "/label", 18, 0, custact_contact_label},
+    {"POST", "/p/", "/unlabel", 18, 0, custact_contact_unlabel},
+    {"POST", "/p/", "/lead", 18, 0, custact_contact_lead},
+    {"POST", "/t/", "/done", 18, 0, custtask_done},
+    {"POST", "/t/", "/reopen", 18, 0, custtask_reopen},
+    {"GET", "/templates/notes", "", 0, 0, notetpl_list},
+    {"POST", "/templates/notes", "", 0, 0, notetpl_add},
+    {"GET", "/templates/notes/", "", 18, 0, notetpl_edit},
+    {"POST", "/templates/notes/", "", 18, 0, notetpl_update},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when
