@@ -13,6 +13,7 @@
 #include "account.h"
 #include "actions.h"
 #include "calfeed.h"
+#include "compose.h"
 #include "conversation.h"
 #include "csrf.h"
 #include "db.h"
@@ -210,6 +211,7 @@ static const struct route routes[] = {
     {"POST", "/login", "", 0, 0, post_login},
     {"POST", "/logout", "", 0, 0, post_logout},
     {"GET", "/", "", 0, 0, inbox_get},
+    {"GET", "/c/", "/compose", 18, 0, compose_conv_get},
     {"GET", "/c/", "", 200, 1, conversation_get},
     {"GET", "/users", "", 0, 0, users_list},
     {"POST", "/users", "", 0, 0, users_add},
@@ -223,6 +225,8 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    {"GET", "/compose", "", 0, 0, compose_new_get},
+    {"POST", "/compose", "", 0, 0, compose_post},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

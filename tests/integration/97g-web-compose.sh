@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# 97g-web-compose.sh - writing mail in the browser, through lighttpd and
+# mailroom.cgi with curl, against the running stack (Postfix, milter,
+# worker, PostgreSQL).
+#
+# 1. The form: reply, reply-all and forward from a conversation (To, Cc,
+#    subject prefilled; our own inboxes never as recipients), new mail to a
+#    contact; signed out: the sign-in page; auditors 403; bad kind 400;
+#    a conversation that does not exist 404.
+# 2. The preview lists the recipients; one who never wrote or received mail
+#    in the conversation is marked .recipient-warning, the usual ones not.
+# 3. Refusals: a line break in To, Cc or Subject (header injection), a too
+#    long subject or text, a bad address, a bad CSRF token, an auditor:
+#    nothing is stored.
+# 4. Sending (confirm=1): 303 to the conversation; sent_mail has the
+#    Message-ID before the outcome and state sent; the audit trail has
+#    mail.sent; the reply comes back through Postfix and the milter as an
+#    outbound message that the worker threads into the same conversation,
+#    with In-Reply-To and References of the customer's mail.
+# 5. A failed send (Postfix stopped): 502, the form again with the text,
+#    sent_mail state failed with the error, audited as mail.failed.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+require_stack
+
+CTL=$top_builddir/ctl/mailroomctl
+[[ -x $CTL ]] || bail "mailroomctl not built"
+[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
+[[ -n $(stack_workers) ]] || devsh start worker || bail "mailroom-worker is not running and did not start"
+URL=$MAILROOM_URL
+ORIGIN=${URL%/mailroom.cgi*}
+BASE=${URL#"$ORIGIN"}
+
+tag=$(date +%s)$$
+ann=ann$tag aud=aud$tag
+dom="cust-$tag.example"
+pw='correct horse battery staple'
+printf '%s\n' "$pw" >"$T_TMP/pw"
+"$CTL" -c "$MAILROOM_CONF" user add "$ann" --name "Ann $tag" --role agent --password-file "$T_TMP/pw" >/dev/null ||
+	bail "user add $ann"
+"$CTL" -c "$MAILROOM_CONF" user add "$aud" --role auditor --password-file "$T_TMP/pw" >/dev/null || bail "user add $aud"
+ann_id=$(sql_admin "SELECT id FROM mailroom.users WHERE login = '$ann'")
+sql_admin "UPDATE mailroom.users SET email = 'ann-$tag@example.com' WHERE id = $ann_id;
+           INSERT INTO mailroom.inboxes (address, name) VALUES ('info@example.com', 'Info') ON CONFLICT DO NOTHING" \
+	>/dev/null
+postfix_stopped=0
+cleanup() {
+	((postfix_stopped)) && devsh start postfix >/dev/null 2>&1
+	sql_admin "DELETE FROM mailroom.sent_mail WHERE sent_by = $ann_id;
+	           DELETE FROM mailroom.contacts WHERE last_name = 'Last$tag';
+	           DELETE FROM mailroom.users WHERE login IN ('$ann', '$aud')" >/dev/null
+}
+at_exit cleanup
+
+# get COOKIE PATH - GET; prints the status, the page in $T_TMP/page.html
+get() {
+	curl -s -g -o "$T_TMP/page.html" -D "$T_TMP/page.hdr" -w '%{http_code}' \
+		${1:+-H "Cookie: __Host-mailroom=$1"} "$URL$2"
+}
+# post COOKIE FIELD=VALUE... - POST /compose from our origin; prints the
+# status, the page in $T_TMP/post.html, the headers in $T_TMP/post.hdr
+post() {
+	local cookie=$1 f args=()
+	shift
+	for f in "$@"; do
+		args+=(--data-urlencode "$f")
+	done
+	curl -s -o "$T_TMP/post.html" -D "$T_TMP/post.hdr" -w '%{http_code}' -H "Origin: $ORIGIN" \
+		-H "Cookie: __Host-mailroom=$cookie" "${args[@]}" "$URL/compose"
+}
+sent_rows() { sql_admin "SELECT count(*) FROM mailroom.sent_mail WHERE sent_by = $ann_id"; }
+
+# --- a customer's mail ----------------------------------------------------------------
+crlf() { sed 's/$/\r/'; }
+{
+	printf 'From: Carla Customer <carla@%s>\nTo: info@example.com\nCc: Colleague <col@%s>\n' "$dom" "$dom"
+	printf 'Subject: Order question %s\nMessage-ID: <m1.%s@%s>\n' "$tag" "$tag" "$dom"
+	printf 'References: <m0.%s@%s>\nDate: %s\nMIME-Version: 1.0\n' "$tag" "$dom" "$(date -R)"
+	printf 'Content-Type: text/plain; charset=utf-8\n\nWhere is my order? first-%s\n' "$tag"
+} | crlf >"$T_TMP/m1.eml"
+id1=$(deliver m1 "$MAILROOM_SMTP" "carla@$dom" info@example.com)
+like "$id1" '^[0-9a-f-]{36}$' "the customer's mail is recorded"
+wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE message_id = '$id1' AND conversation_id IS NOT NULL" 1 60 ||
+	bail "the worker did not thread the customer's mail"
+conv=$(sql_admin "SELECT conversation_id FROM mailroom.message_meta WHERE message_id = '$id1'")
+
+web_sign_in "$ann" "$pw"
+ac=$SC
+is "$ST" 303 "ann (agent) signs in"
+web_sign_in "$aud" "$pw"
+uc=$SC
+is "$ST" 303 "aud (auditor) signs in"
+csrf=$(web_csrf "$ac" compose)
+
+# --- 1. the form -------------------------------------------------------------------------
+is "$(get "" "/c/$conv/compose")" 303 "signed out: to the sign-in page"
+is "$(get "$uc" "/c/$conv/compose")" 403 "an auditor may not write mail"
+is "$(get "$ac" "/c/$conv/compose?kind=bogus")" 400 "an unknown kind is 400"
+is "$(get "$ac" "/c/999999999999/compose")" 404 "a conversation that does not exist is 404"
+is "$(get "$ac" "/c/$conv/compose")" 200 "the reply form"
+page=$(cat "$T_TMP/page.html")
+like "$page" "<form method=\"post\" action=\"$BASE/compose\" id=\"compose\"" "it posts to /compose"
+like "$page" "name=\"to\" [^>]*value=\"carla@$dom\"" "To: the customer"
+like "$page" "name=\"cc\" [^>]*value=\"\"" "no Cc on a plain reply"
+like "$page" "name=\"subject\" [^>]*value=\"Re: Order question $tag\"" "the subject with Re:"
+like "$page" "&gt; Where is my order\? first-$tag" "the customer's text quoted"
+like "$page" "<option value=\"info@example.com\" selected>" "sent from the conversation's inbox"
+like "$page" "<option value=\"ann-$tag@example.com\">" "or from ann's own address"
+is "$(get "$ac" "/c/$conv/compose?kind=reply-all")" 200 "the reply-all form"
+page=$(cat "$T_TMP/page.html")
+like "$page" "name=\"cc\" [^>]*value=\"col@$dom\"" "Cc: the colleague, not our own inbox"
+is "$(get "$ac" "/c/$conv/compose?kind=forward")" 200 "the forward form"
+page=$(cat "$T_TMP/page.html")
+like "$page" "name=\"to\" [^>]*value=\"\"" "no recipient for a forward"
+like "$page" "name=\"subject\" [^>]*value=\"Fwd: Order question $tag\"" "the subject with Fwd:"
+like "$page" "Forwarded message" "the original below a forwarding line"
+
+# --- 2. the preview ----------------------------------------------------------------------
+body="Your order ships today. reply-$tag"
+subj="Re: Order question $tag"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	cc="stranger@elsewhere-$tag.example" subject="$subj" body="$body")" 200 "a preview"
+page=$(cat "$T_TMP/post.html")
+like "$page" "<li class=\"cc recipient-warning\">Cc: stranger@elsewhere-$tag.example" \
+	"a stranger to the conversation is marked"
+like "$page" "<li class=\"to\">To: carla@$dom</li>" "the customer is not"
+like "$page" "<p class=\"recipient-warning\" role=\"alert\">1 recipient never" "the warning above the list"
+like "$page" "<input type=\"hidden\" name=\"confirm\" value=\"1\">" "the send form confirms"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	cc="col@$dom" subject="$subj" body="$body")" 200 "a preview to the usual correspondents"
+unlike "$(cat "$T_TMP/post.html")" "recipient-warning" "no warning for them"
+is "$(sent_rows)" 0 "a preview sends nothing"
+
+# --- 3. refusals ---------------------------------------------------------------------------
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject=$'Hi\r\nBcc: victim@evil.example' body="$body" confirm=1)" 400 "CR LF in the subject: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com \
+	to=$'carla@'"$dom"$'\nBcc: victim@evil.example' subject="$subj" body="$body" confirm=1)" 400 "LF in To: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	cc=$'x@y.example\rBcc: victim@evil.example' subject="$subj" body="$body" confirm=1)" 400 "CR in Cc: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$(head -c 999 /dev/zero | tr '\0' s)" body="$body" confirm=1)" 400 "a subject of 999 characters: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="$(head -c 50001 /dev/zero | tr '\0' b)" confirm=1)" 400 "a text of 50001 characters: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="not an address" \
+	subject="$subj" body="$body" confirm=1)" 400 "a bad address: 400"
+like "$(cat "$T_TMP/post.html")" "Your order ships today" "the form again with the text"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=someone@else.example to="carla@$dom" \
+	subject="$subj" body="$body" confirm=1)" 400 "a sender the user may not use: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation=999999999999 inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="$body" confirm=1)" 404 "a conversation that does not exist: 404"
+is "$(post "$ac" csrf=0000 kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="$body" confirm=1)" 403 "a bad CSRF token: 403"
+is "$(post "$uc" csrf="$(web_csrf "$uc" compose)" kind=reply conversation="$conv" inbox=info@example.com \
+	to="carla@$dom" subject="$subj" body="$body" confirm=1)" 403 "an auditor: 403"
+is "$(sent_rows)" 0 "nothing stored or sent"
+
+# --- 4. sending --------------------------------------------------------------------------
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	cc="col@$dom" subject="$subj" body="$body" confirm=1)" 303 "sent: 303"
+like "$(tr -d '\r' <"$T_TMP/post.hdr")" "Location: [^ ]*$BASE/c/$conv" "back to the conversation"
+row=$(sql_admin "SELECT state, header_message_id, in_reply_to, array_to_string(to_addrs, ','),
+                        array_to_string(cc_addrs, ','), conversation_id, kind
+                   FROM mailroom.sent_mail WHERE sent_by = $ann_id")
+like "$row" "^sent\|[0-9a-f]{32}\.mailroom@example\.com\|m1\.$tag@$dom\|carla@$dom\|col@$dom\|$conv\|reply$" \
+	"sent_mail: sent, its Message-ID, In-Reply-To, recipients"
+mid=$(sql_admin "SELECT header_message_id FROM mailroom.sent_mail WHERE sent_by = $ann_id")
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail.sent' AND object = 'conversation:$conv'
+                  AND after->>'message_id' = '$mid' AND actor = '$ann'")" 1 "audited as mail.sent"
+wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE header_message_id = '$mid' AND conversation_id IS NOT NULL" \
+	1 60
+out=$(sql_admin "SELECT m.direction, mm.conversation_id, mm.in_reply_to, array_to_string(mm.references_ids, ' '),
+                        mm.from_addr
+                   FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id
+                  WHERE mm.header_message_id = '$mid'")
+is "$out" "outbound|$conv|m1.$tag@$dom|m0.$tag@$dom m1.$tag@$dom|info@example.com" \
+	"the reply came back through the milter, outbound, threaded into conversation $conv"
+raw=$(sql_admin "SELECT convert_from(m.raw, 'UTF8') FROM mailroom.messages m
+                   JOIN mailroom.message_meta mm ON mm.message_id = m.id WHERE mm.header_message_id = '$mid'")
+like "$raw" "In-Reply-To: <m1\.$tag@$dom>" "In-Reply-To as sent"
+like "$raw" "References: <m0\.$tag@$dom>[[:space:]]+<m1\.$tag@$dom>" "References as sent"
+like "$raw" "reply-$tag" "the text as sent"
+
+# --- 5. a failed send ----------------------------------------------------------------------
+devsh stop postfix >/dev/null 2>&1 && postfix_stopped=1
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Second try fail-$tag" confirm=1)" 502 "Postfix is down: 502"
+like "$(cat "$T_TMP/post.html")" "<textarea name=\"body\"[^>]*>Second try fail-$tag" "the form again with the text"
+like "$(cat "$T_TMP/post.html")" "class=\"error\" role=\"alert\">The mail could not be sent" "and why"
+devsh start postfix >/dev/null 2>&1 && postfix_stopped=0
+# wait_submit - until the originating service takes connections again
+wait_submit() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		(exec 3<>"/dev/tcp/${MAILROOM_SUBMIT%:*}/${MAILROOM_SUBMIT##*:}") 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+wait_submit || bail "Postfix did not come back"
+row=$(sql_admin "SELECT state, smtp_reply IS NOT NULL, header_message_id <> '$mid', sent_at IS NULL
+                   FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")
+is "$row" "failed|t|t|t" "sent_mail keeps it as failed, with the error and its own Message-ID"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail.failed' AND object = 'conversation:$conv'
+                  AND actor = '$ann'")" 1 "audited as mail.failed"
+
+# --- 6. new mail to a contact ---------------------------------------------------------------
+pid=$(sql_admin "WITH c AS (INSERT INTO mailroom.contacts (salutation, first_name, last_name)
+                            VALUES ('Ms', 'Dora', 'Last$tag') RETURNING id),
+                      a AS (INSERT INTO mailroom.contact_addresses (address, contact_id)
+                            SELECT 'dora@$dom', id FROM c)
+                 SELECT id FROM c")
+is "$(get "$ac" "/compose?p=$pid")" 200 "the new-mail form for a contact"
+like "$(cat "$T_TMP/page.html")" "name=\"to\" [^>]*value=\"dora@$dom\"" "To: the contact's address"
+is "$(get "$ac" "/compose?p=x1")" 400 "a bad contact id: 400"
+is "$(get "$ac" "/compose?p=999999999999")" 404 "a contact that does not exist: 404"
+is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@$dom, other@elsewhere-$tag.example" \
+	subject="Hello $tag" body="New mail $tag")" 200 "a preview of new mail"
+like "$(cat "$T_TMP/post.html")" "<li class=\"to recipient-warning\">To: other@elsewhere-$tag.example" \
+	"an address not the contact's is marked"
+like "$(cat "$T_TMP/post.html")" "<li class=\"to\">To: dora@$dom</li>" "the contact's is not"
+is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@$dom" subject="Hello $tag" \
+	body="New mail $tag" confirm=1)" 303 "new mail sent"
+is "$(sql_admin "SELECT state || ' ' || kind || ' ' || contact_id FROM mailroom.sent_mail
+                  WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")" "sent new $pid" "sent_mail: the contact's"
+ok "the contact's first contact is set" test "$(sql_admin "SELECT first_contact_at IS NOT NULL FROM mailroom.contacts WHERE id = $pid")" = t
+
+done_testing
