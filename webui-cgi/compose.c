@@ -18,6 +18,7 @@
 #include "composesend.h"
 #include "composesig.h"
 #include "db.h"
+#include "mailtpl.h"
 #include "respond.h"
 
 /* field - a form field, NULL when absent */
@@ -106,10 +107,46 @@ static int begin(struct ctx *c, PGconn **conn, struct session *s, int post)
 	return 1;
 }
 
+/* with_template - f with template f->template_id put in: its subject (when
+ * it has one) replaces f's, its text goes before f's; answers the form
+ * (400 when the template is not there or not for this inbox) */
+static int with_template(struct ctx *c, PGconn *conn, const struct session *s, const struct compose_ctx *x,
+                         struct compose_form *f)
+{
+	char err[1024], *subject = NULL, *text = NULL, *body = NULL;
+	if (f->template_id == NULL)
+		return compose_page(c, conn, s, x, f, "400 Bad Request", "Choose a template.");
+	int r = mailtpl_apply(conn, x, f->template_id, f->inbox, f->subject != NULL ? f->subject : "",
+	                      &subject, &text, err, sizeof(err));
+	if (r < 0)
+		return server_error(c, "compose template", err);
+	if (r == 0)
+		return compose_page(c, conn, s, x, f, "400 Bad Request", "No such template for this inbox.");
+	size_t n = strlen(text) + (f->body != NULL ? strlen(f->body) : 0) + 2;
+	if ((body = malloc(n)) == NULL) {
+		free(subject);
+		free(text);
+		return server_error(c, "compose template", "out of memory");
+	}
+	snprintf(body, n, "%s%s%s", text, f->body != NULL && f->body[0] ? "\n" : "",
+	         f->body != NULL ? f->body : "");
+	if (subject != NULL)
+		f->subject = subject;
+	f->body = body;
+	int rc = compose_page(c, conn, s, x, f, "200 OK", NULL);
+	free(subject);
+	free(text);
+	free(body);
+	return rc;
+}
+
 /* show_new_form - load the context and answer the form with its defaults */
 static int show_new_form(struct ctx *c, enum compose_kind k, const char *conv, const char *org,
                          const char *person)
 {
+	const char *tpl = form_get(&c->query, "template");
+	if (tpl != NULL && !id_ok(tpl))
+		return respond_error(c->out, "400 Bad Request");
 	PGconn *conn;
 	struct session s;
 	struct compose_ctx x;
@@ -123,7 +160,9 @@ static int show_new_form(struct ctx *c, enum compose_kind k, const char *conv, c
 		return r < 0 ? server_error(c, "compose", err) : respond_error(c->out, "404 Not Found");
 	}
 	defaults(&x, &f, to, sizeof(to), cc, sizeof(cc));
-	int rc = compose_page(c, conn, &s, &x, &f, "200 OK", NULL);
+	f.template_id = tpl;
+	int rc = tpl != NULL ? with_template(c, conn, &s, &x, &f)
+	                     : compose_page(c, conn, &s, &x, &f, "200 OK", NULL);
 	compose_ctx_free(&x);
 	db_close(&conn);
 	return rc;
@@ -206,6 +245,8 @@ static int handle_post(struct ctx *c, PGconn *conn, const struct session *s, str
 {
 	struct mail_addrs to = {.n = 0}, cc = {.n = 0};
 	char why[512], err[1024];
+	if (field(&c->form, "use_template") != NULL)
+		return with_template(c, conn, s, x, f);
 	if (compose_from_index(x, f->inbox) < 0)
 		return compose_page(c, conn, s, x, f, "400 Bad Request",
 		                    "Choose a sender you may write from.");

@@ -22,7 +22,10 @@ static const char SQL_INSERT[] =
     "INSERT INTO mailroom.sent_mail (conversation_id, organisation_id, contact_id, kind, header_message_id,"
     "  in_reply_to, from_addr, to_addrs, cc_addrs, subject, template_id, size_bytes, sent_by)"
     " VALUES (nullif($1, '')::bigint, nullif($2, '')::bigint, nullif($3, '')::bigint, $4, $5, $6, $7,"
-    "  $8::text[], $9::text[], $10, nullif($11, '')::bigint, $12::bigint, $13::bigint) RETURNING id";
+    "  $8::text[], $9::text[], $10,"
+    "  (SELECT t.id FROM mailroom.mail_templates t WHERE t.id = nullif($11, '')::bigint), $12::bigint, "
+    "$13::bigint)"
+    " RETURNING id";
 static const char SQL_OUTCOME[] = "UPDATE mailroom.sent_mail SET state = $2, smtp_reply = left($3, 1000),"
                                   "  sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE id = $1::bigint";
 static const char SQL_FIRST_CONTACT_ORG[] = "UPDATE mailroom.organisations SET first_contact_at = now() "

@@ -14,6 +14,7 @@
 #include "actions.h"
 #include "calfeed.h"
 #include "compose.h"
+#include "mailtpl.h"
 #include "conversation.h"
 #include "csrf.h"
 #include "db.h"
@@ -227,6 +228,10 @@ static const struct route routes[] = {
     {"GET", "/orgs", "", 0, 0, orgs_page},
     {"GET", "/compose", "", 0, 0, compose_new_get},
     {"POST", "/compose", "", 0, 0, compose_post},
+    {"GET", "/templates/mail", "", 0, 0, mailtpl_list},
+    {"POST", "/templates/mail", "", 0, 0, mailtpl_create},
+    {"GET", "/templates/mail/", "", 18, 0, mailtpl_edit},
+    {"POST", "/templates/mail/", "", 18, 0, mailtpl_update},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

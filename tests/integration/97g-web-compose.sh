@@ -19,6 +19,12 @@
 #    with In-Reply-To and References of the customer's mail.
 # 5. A failed send (Postfix stopped): 502, the form again with the text,
 #    sent_mail state failed with the error, audited as mail.failed.
+# 6. New mail to a contact: To prefilled, other addresses warned about.
+# 7. Mail templates: a lead adds and edits them (audited); an unknown
+#    placeholder, a line break in the subject, a taken name are refused and
+#    nothing is stored; agents may read and use but not change them (403);
+#    in the form the placeholders are filled from the contact, the agent,
+#    the inbox and the subject, and a sent mail records its template.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -32,13 +38,14 @@ ORIGIN=${URL%/mailroom.cgi*}
 BASE=${URL#"$ORIGIN"}
 
 tag=$(date +%s)$$
-ann=ann$tag aud=aud$tag
+ann=ann$tag aud=aud$tag led=led$tag
 dom="cust-$tag.example"
 pw='correct horse battery staple'
 printf '%s\n' "$pw" >"$T_TMP/pw"
 "$CTL" -c "$MAILROOM_CONF" user add "$ann" --name "Ann $tag" --role agent --password-file "$T_TMP/pw" >/dev/null ||
 	bail "user add $ann"
 "$CTL" -c "$MAILROOM_CONF" user add "$aud" --role auditor --password-file "$T_TMP/pw" >/dev/null || bail "user add $aud"
+"$CTL" -c "$MAILROOM_CONF" user add "$led" --role lead --password-file "$T_TMP/pw" >/dev/null || bail "user add $led"
 ann_id=$(sql_admin "SELECT id FROM mailroom.users WHERE login = '$ann'")
 sql_admin "UPDATE mailroom.users SET email = 'ann-$tag@example.com' WHERE id = $ann_id;
            INSERT INTO mailroom.inboxes (address, name) VALUES ('info@example.com', 'Info') ON CONFLICT DO NOTHING" \
@@ -48,7 +55,8 @@ cleanup() {
 	((postfix_stopped)) && devsh start postfix >/dev/null 2>&1
 	sql_admin "DELETE FROM mailroom.sent_mail WHERE sent_by = $ann_id;
 	           DELETE FROM mailroom.contacts WHERE last_name = 'Last$tag';
-	           DELETE FROM mailroom.users WHERE login IN ('$ann', '$aud')" >/dev/null
+	           DELETE FROM mailroom.mail_templates WHERE name LIKE '%$tag';
+	           DELETE FROM mailroom.users WHERE login IN ('$ann', '$aud', '$led')" >/dev/null
 }
 at_exit cleanup
 
@@ -57,16 +65,20 @@ get() {
 	curl -s -g -o "$T_TMP/page.html" -D "$T_TMP/page.hdr" -w '%{http_code}' \
 		${1:+-H "Cookie: __Host-mailroom=$1"} "$URL$2"
 }
-# post COOKIE FIELD=VALUE... - POST /compose from our origin; prints the
+# post_to PATH COOKIE FIELD=VALUE... - POST from our origin; prints the
 # status, the page in $T_TMP/post.html, the headers in $T_TMP/post.hdr
-post() {
-	local cookie=$1 f args=()
-	shift
+post_to() {
+	local path=$1 cookie=$2 f args=()
+	shift 2
 	for f in "$@"; do
 		args+=(--data-urlencode "$f")
 	done
 	curl -s -o "$T_TMP/post.html" -D "$T_TMP/post.hdr" -w '%{http_code}' -H "Origin: $ORIGIN" \
-		-H "Cookie: __Host-mailroom=$cookie" "${args[@]}" "$URL/compose"
+		-H "Cookie: __Host-mailroom=$cookie" "${args[@]}" "$URL$path"
+}
+# post COOKIE FIELD=VALUE... - POST /compose
+post() {
+	post_to /compose "$@"
 }
 sent_rows() { sql_admin "SELECT count(*) FROM mailroom.sent_mail WHERE sent_by = $ann_id"; }
 
@@ -224,5 +236,68 @@ is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@
 is "$(sql_admin "SELECT state || ' ' || kind || ' ' || contact_id FROM mailroom.sent_mail
                   WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")" "sent new $pid" "sent_mail: the contact's"
 ok "the contact's first contact is set" test "$(sql_admin "SELECT first_contact_at IS NOT NULL FROM mailroom.contacts WHERE id = $pid")" = t
+
+# --- 7. mail templates ----------------------------------------------------------------------
+web_sign_in "$led" "$pw"
+lc=$SC
+is "$ST" 303 "led (lead) signs in"
+tcsrf=$(web_csrf "$lc" mailtpl)
+tpls() { sql_admin "SELECT count(*) FROM mailroom.mail_templates WHERE name LIKE '%$tag'"; }
+is "$(get "$lc" /templates/mail)" 200 "the template list"
+like "$(cat "$T_TMP/page.html")" "<form method=\"post\" action=\"$BASE/templates/mail\" id=\"mailtpl-new\"" \
+	"a lead gets the form to add one"
+tbody='Dear {{salutation}} {{last_name}} of {{organisation}},
+
+about "{{subject}}": we answer from {{inbox}}.
+{{agent_name}} <{{agent_email}}>'
+is "$(post_to /templates/mail "$lc" csrf="$tcsrf" name="Greeting $tag" subject="Hello {{first_name}}" \
+	body="$tbody")" 303 "a lead adds a template"
+tid=$(sql_admin "SELECT id FROM mailroom.mail_templates WHERE name = 'Greeting $tag'")
+like "$tid" '^[0-9]+$' "it is stored"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail_template.create'
+                  AND object = 'mail_template:$tid' AND actor = '$led' AND after->>'name' = 'Greeting $tag'")" 1 \
+	"audited as mail_template.create"
+is "$(post_to /templates/mail "$lc" csrf="$tcsrf" name="Bad $tag" body='Hi {{password}}')" 400 \
+	"an unknown placeholder: 400"
+like "$(cat "$T_TMP/post.html")" "Unknown placeholder \{\{password\}\}" "named in the answer"
+is "$(post_to /templates/mail "$lc" csrf="$tcsrf" name="Bad2 $tag" subject='Hi {{first_name}' body='x')" 400 \
+	"an unclosed placeholder: 400"
+is "$(post_to /templates/mail "$lc" csrf="$tcsrf" name="Bad3 $tag" subject=$'Hi\r\nBcc: x@y.example' body='x')" 400 \
+	"a line break in the subject: 400"
+is "$(post_to /templates/mail "$lc" csrf="$tcsrf" name="Greeting $tag" body='x')" 409 "a taken name: 409"
+is "$(post_to /templates/mail "$lc" csrf="$tcsrf" name="Bad4 $tag" body='x' inbox=nobody@nowhere.example)" 400 \
+	"an unknown inbox: 400"
+is "$(tpls)" 1 "nothing more stored"
+is "$(post_to /templates/mail "$ac" csrf="$(web_csrf "$ac" mailtpl)" name="Agent $tag" body='x')" 403 \
+	"an agent may not add one"
+is "$(get "$ac" /templates/mail)" 200 "an agent reads the list"
+unlike "$(cat "$T_TMP/page.html")" "mailtpl-new" "without the form"
+like "$(cat "$T_TMP/page.html")" "<a href=\"$BASE/templates/mail/$tid\">Greeting $tag</a>" "the template listed"
+is "$(get "$lc" "/templates/mail/$tid")" 200 "the edit page"
+like "$(cat "$T_TMP/page.html")" "id=\"mailtpl-edit\"" "with its form"
+is "$(get "$lc" "/templates/mail/999999999999")" 404 "a template that does not exist: 404"
+is "$(post_to "/templates/mail/$tid" "$lc" csrf="$tcsrf" name="Greeting $tag" subject="Hello {{first_name}}" \
+	body="$tbody
+Regards" active=1)" 303 "a lead edits it"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail_template.update'
+                  AND object = 'mail_template:$tid' AND before->>'body' NOT LIKE '%Regards'
+                  AND after->>'body' LIKE '%Regards'")" 1 "audited with before and after"
+is "$(get "$ac" "/compose?p=$pid&template=$tid")" 200 "the new-mail form with the template"
+page=$(cat "$T_TMP/page.html")
+like "$page" "name=\"subject\" [^>]*value=\"Hello Dora\"" "its subject, filled in"
+like "$page" "Dear Ms Last$tag of ," "the contact's salutation and name"
+like "$page" "about &quot;Hello Dora&quot;: we answer from info@example.com\." "the subject and the inbox"
+like "$page" "Ann $tag &lt;ann-$tag@example.com&gt;" "the agent's name and address"
+is "$(get "$ac" "/compose?p=$pid&template=999999999999")" 400 "a template that does not exist: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="My own words $tag" template="$tid" use_template=1)" 200 "insert a template into a reply"
+page=$(cat "$T_TMP/post.html")
+like "$page" "about &quot;$subj&quot;: we answer from info@example.com\." "filled in with the reply's subject"
+like "$page" "Regards
+My own words $tag</textarea>" "before the text already written"
+is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@$dom" subject="With template $tag" \
+	body="Dear Ms Last$tag" template="$tid" confirm=1)" 303 "a mail with a template sent"
+is "$(sql_admin "SELECT template_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")" \
+	"$tid" "sent_mail records the template"
 
 done_testing
