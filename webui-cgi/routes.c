@@ -23,6 +23,7 @@
 #include "inbox.h"
 #include "respond.h"
 #include "session.h"
+#include "signature.h"
 #include "signin.h"
 #include "users.h"
 
@@ -232,6 +233,10 @@ static const struct route routes[] = {
     {"POST", "/templates/mail", "", 0, 0, mailtpl_create},
     {"GET", "/templates/mail/", "", 18, 0, mailtpl_edit},
     {"POST", "/templates/mail/", "", 18, 0, mailtpl_update},
+    {"GET", "/account/signature", "", 0, 0, signature_mine_get},
+    {"POST", "/account/signature", "", 0, 0, signature_mine_post},
+    {"GET", "/inboxes/", "/signature", 256, 0, signature_inbox_get},
+    {"POST", "/inboxes/", "/signature", 256, 0, signature_inbox_post},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

@@ -25,6 +25,10 @@
 #    nothing is stored; agents may read and use but not change them (403);
 #    in the form the placeholders are filled from the contact, the agent,
 #    the inbox and the subject, and a sent mail records its template.
+# 8. Signatures: the user's own and a shared inbox's (admins and leads
+#    only), audited; a mail from the inbox gets the inbox's and then the
+#    writer's, a mail from the writer's own address only the writer's; an
+#    empty text removes one.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -56,6 +60,7 @@ cleanup() {
 	sql_admin "DELETE FROM mailroom.sent_mail WHERE sent_by = $ann_id;
 	           DELETE FROM mailroom.contacts WHERE last_name = 'Last$tag';
 	           DELETE FROM mailroom.mail_templates WHERE name LIKE '%$tag';
+	           DELETE FROM mailroom.signatures WHERE inbox = 'info@example.com' AND body LIKE '%$tag%';
 	           DELETE FROM mailroom.users WHERE login IN ('$ann', '$aud', '$led')" >/dev/null
 }
 at_exit cleanup
@@ -299,5 +304,54 @@ is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@
 	body="Dear Ms Last$tag" template="$tid" confirm=1)" 303 "a mail with a template sent"
 is "$(sql_admin "SELECT template_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")" \
 	"$tid" "sent_mail records the template"
+
+# --- 8. signatures ------------------------------------------------------------------------
+scsrf=$(web_csrf "$ac" signature)
+is "$(get "$ac" /account/signature)" 200 "ann's signature page"
+like "$(cat "$T_TMP/page.html")" "<form method=\"post\" action=\"$BASE/account/signature\" id=\"signature\"" "with its form"
+is "$(post_to /account/signature "$ac" csrf="$scsrf" body="Ann $tag
+Support desk")" 303 "ann saves her signature"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'signature.update' AND object = 'user:$ann_id'
+                  AND after->>'body' LIKE 'Ann $tag%' AND before IS NULL")" 1 "audited as signature.update"
+is "$(post_to /account/signature "$ac" csrf="$scsrf" body="$(head -c 5001 /dev/zero | tr '\0' s)")" 400 \
+	"a signature of 5001 characters: 400"
+is "$(post_to /account/signature "$uc" csrf="$(web_csrf "$uc" signature)" body="x")" 403 "an auditor may not"
+is "$(post_to /inboxes/info@example.com/signature "$ac" csrf="$scsrf" body="Agent $tag")" 403 \
+	"an agent may not change an inbox's signature"
+is "$(get "$ac" /inboxes/nobody@nowhere.example/signature)" 404 "an inbox that does not exist: 404"
+is "$(post_to /inboxes/info@example.com/signature "$lc" csrf="$(web_csrf "$lc" signature)" body="Info team $tag")" \
+	303 "a lead saves the inbox's signature"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'signature.update'
+                  AND object = 'inbox:info@example.com' AND after->>'body' = 'Info team $tag'")" 1 "audited"
+is "$(get "$ac" /inboxes/info@example.com/signature)" 200 "an agent reads it"
+like "$(cat "$T_TMP/page.html")" "<pre class=\"signature\">Info team $tag</pre>" "without a form"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Signed $tag")" 200 "a preview from the inbox"
+like "$(cat "$T_TMP/post.html")" "<pre class=\"mail-text\">Signed $tag
+
+-- 
+Info team $tag
+
+Ann $tag
+Support desk
+</pre>" "the inbox's signature, then the writer's"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox="ann-$tag@example.com" to="carla@$dom" \
+	subject="$subj" body="Signed $tag")" 200 "a preview from ann's own address"
+like "$(cat "$T_TMP/post.html")" "<pre class=\"mail-text\">Signed $tag
+
+-- 
+Ann $tag
+Support desk
+</pre>" "only the writer's"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Signed $tag" confirm=1)" 303 "sent with signatures"
+smid=$(sql_admin "SELECT header_message_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")
+wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE header_message_id = '$smid'" 1 60
+like "$(sql_admin "SELECT body_text FROM mailroom.message_meta WHERE header_message_id = '$smid'")" \
+	"Signed $tag.*Info team $tag.*Ann $tag" "the signatures went out with the mail"
+is "$(post_to /account/signature "$ac" csrf="$scsrf" body="")" 303 "ann removes her signature"
+is "$(sql_admin "SELECT count(*) FROM mailroom.signatures WHERE user_id = $ann_id")" 0 "it is gone"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'signature.delete' AND object = 'user:$ann_id'")" 1 \
+	"audited as signature.delete"
 
 done_testing
