@@ -13,6 +13,8 @@
 static const char SQL_TEMPLATES[] =
     "SELECT id, name FROM mailroom.mail_templates"
     " WHERE active AND (inbox IS NULL OR inbox = ANY (mailroom.web_inboxes())) ORDER BY name LIMIT 200";
+static const char SQL_ATTACHED[] = "SELECT name, filename, size_bytes FROM mailroom.standard_attachments"
+                                   " WHERE active AND id = ANY ($1::bigint[]) ORDER BY name";
 static const char SQL_ATTACHMENTS[] =
     "SELECT id, name, filename, size_bytes FROM mailroom.standard_attachments"
     " WHERE active ORDER BY name LIMIT 200";
@@ -117,6 +119,34 @@ static int attachment_boxes(FILE *mem, PGconn *conn, const struct compose_form *
 		}
 		fputs("</fieldset>\n", mem);
 	}
+	PQclear(r);
+	return 0;
+}
+
+/* attached_list - the ticked attachments as they will go out */
+static int attached_list(FILE *mem, PGconn *conn, const struct compose_form *f, char *err, size_t errlen)
+{
+	if (f->n_att == 0)
+		return 0;
+	char *ids = db_array_literal(f->att, f->n_att);
+	if (ids == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	const char *p[1] = {ids};
+	PGresult *r = db_query(conn, SQL_ATTACHED, 1, p, err, errlen);
+	free(ids);
+	if (r == NULL)
+		return -1;
+	fputs("<ul class=\"attached\">\n", mem);
+	for (int i = 0; i < PQntuples(r); i++) {
+		fputs("<li>", mem);
+		esc_html(mem, PQgetvalue(r, i, 1));
+		fputs(" (", mem);
+		esc_html(mem, PQgetvalue(r, i, 0));
+		fprintf(mem, ", %lld bytes)</li>\n", strtoll(PQgetvalue(r, i, 2), NULL, 10));
+	}
+	fputs("</ul>\n", mem);
 	PQclear(r);
 	return 0;
 }
@@ -247,6 +277,11 @@ int compose_preview(struct ctx *c, PGconn *conn, const struct session *s, const 
 	fputs("</p>\n<pre class=\"mail-text\">", mem);
 	esc_html(mem, text);
 	fputs("</pre>\n", mem);
+	if (attached_list(mem, conn, f, err, sizeof(err)) < 0) {
+		fclose(mem);
+		free(body);
+		return server_error(c, "compose", err);
+	}
 	form_open(mem, c, s, "/compose", "compose", "id=\"compose-send\"");
 	context_fields(mem, x);
 	hidden(mem, "inbox", f->inbox);

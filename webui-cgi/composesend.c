@@ -56,7 +56,7 @@ static enum compose_result load_attachments(PGconn *conn, const struct compose_m
 	const char *p[1] = {ids};
 	l->res = PQexecParams(conn, SQL_ATTACHMENTS, 1, NULL, p, NULL, NULL, 1);
 	free(ids);
-	if (!db_result_ok(l->res, PGRES_TUPLES_OK, conn, err, errlen)) {
+	if (db_result_ok(l->res, PGRES_TUPLES_OK, conn, err, errlen) < 0) {
 		PQclear(l->res);
 		l->res = NULL;
 		return COMPOSE_ERROR;

@@ -29,6 +29,10 @@
 #    only), audited; a mail from the inbox gets the inbox's and then the
 #    writer's, a mail from the writer's own address only the writer's; an
 #    empty text removes one.
+# 9. Standard attachments: the active ones offered, listed in the preview,
+#    attached to the mail (the worker finds the same bytes, SHA-256, in the
+#    outbound copy); an inactive or unknown one, a malformed id or more
+#    than ten are refused and nothing is sent.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -60,6 +64,7 @@ cleanup() {
 	sql_admin "DELETE FROM mailroom.sent_mail WHERE sent_by = $ann_id;
 	           DELETE FROM mailroom.contacts WHERE last_name = 'Last$tag';
 	           DELETE FROM mailroom.mail_templates WHERE name LIKE '%$tag';
+	           DELETE FROM mailroom.standard_attachments WHERE name LIKE '%$tag';
 	           DELETE FROM mailroom.signatures WHERE inbox = 'info@example.com' AND body LIKE '%$tag%';
 	           DELETE FROM mailroom.users WHERE login IN ('$ann', '$aud', '$led')" >/dev/null
 }
@@ -353,5 +358,50 @@ is "$(post_to /account/signature "$ac" csrf="$scsrf" body="")" 303 "ann removes 
 is "$(sql_admin "SELECT count(*) FROM mailroom.signatures WHERE user_id = $ann_id")" 0 "it is gone"
 is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'signature.delete' AND object = 'user:$ann_id'")" 1 \
 	"audited as signature.delete"
+
+# --- 9. standard attachments ------------------------------------------------------------------
+head -c 60000 /dev/urandom >"$T_TMP/terms.bin"
+# the bytes go in through standard input: as an argument they would pass the kernel's limit
+att=$({
+	printf "WITH d AS (SELECT decode('"
+	od -An -v -tx1 "$T_TMP/terms.bin" | tr -d ' \n'
+	printf "', 'hex') AS b) INSERT INTO mailroom.standard_attachments "
+	printf "(name, filename, content_type, size_bytes, sha256, data) "
+	printf "SELECT 'Terms %s', 'terms-%s.pdf', 'application/pdf', 60000, sha256(b), b FROM d RETURNING id" "$tag" "$tag"
+} | psql -X -q -A -t -v ON_ERROR_STOP=1 -U postgres)
+old=$(sql_admin "INSERT INTO mailroom.standard_attachments (name, filename, content_type, size_bytes, sha256, data, active)
+                 VALUES ('Old $tag', 'old-$tag.txt', 'text/plain', 3, sha256('old'), 'old', false) RETURNING id")
+is "$(get "$ac" "/c/$conv/compose")" 200 "the form"
+like "$(cat "$T_TMP/page.html")" "<input type=\"checkbox\" name=\"attachment\" value=\"$att\"> Terms $tag \(terms-$tag.pdf, 60000 bytes\)" \
+	"offers the active standard attachment"
+unlike "$(cat "$T_TMP/page.html")" "value=\"$old\"" "not the inactive one"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Attached $tag" attachment="$att")" 200 "a preview with an attachment"
+like "$(cat "$T_TMP/post.html")" "<ul class=\"attached\">
+<li>terms-$tag.pdf \(Terms $tag, 60000 bytes\)</li>" "lists it"
+like "$(cat "$T_TMP/post.html")" "<input type=\"hidden\" name=\"attachment\" value=\"$att\">" "and sends it on"
+before=$(sent_rows)
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Attached $tag" attachment="$old" confirm=1)" 400 "an inactive attachment: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Attached $tag" attachment=999999999999 confirm=1)" 400 "an unknown attachment: 400"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Attached $tag" attachment=x1 confirm=1)" 400 "a malformed attachment id: 400"
+many=()
+for i in 1 2 3 4 5 6 7 8 9 10 11; do many+=(attachment="$att"); done
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Attached $tag" "${many[@]}" confirm=1)" 400 "eleven attachments: 400"
+is "$(sent_rows)" "$before" "none of them stored or sent"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Attached $tag" attachment="$att" confirm=1)" 303 "sent with the attachment"
+amid=$(sql_admin "SELECT header_message_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")
+wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE header_message_id = '$amid' AND conversation_id = $conv" 1 60
+is "$(sql_admin "SELECT a.filename || ' ' || a.content_type || ' ' || a.size_bytes || ' ' || encode(a.sha256, 'hex')
+                   FROM mailroom.attachments a JOIN mailroom.message_meta mm ON mm.message_id = a.message_id
+                  WHERE mm.header_message_id = '$amid'")" \
+	"terms-$tag.pdf application/pdf 60000 $(sha256sum "$T_TMP/terms.bin" | cut -d' ' -f1)" \
+	"the outbound copy carries the same bytes"
+is "$(sql_admin "SELECT after->'attachments' FROM mailroom.audit WHERE action = 'mail.sent'
+                  AND after->>'message_id' = '$amid'")" "[$att]" "the audit row names the attachment"
 
 done_testing
