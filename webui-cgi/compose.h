@@ -9,5 +9,8 @@
 int compose_conv_get(struct ctx *c, const char *arg);
 int compose_new_get(struct ctx *c, const char *arg);
 int compose_post(struct ctx *c, const char *arg);
+/* compose_links - the reply, reply-all and forward links of conversation
+ * id, for the conversation page (nav.compose) */
+void compose_links(FILE *mem, struct ctx *c, const char *id);
 
 #endif

@@ -3,6 +3,8 @@
  * database. */
 #include "composepage.h"
 
+#include "compose.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,6 +199,31 @@ static void back_link(FILE *mem, struct ctx *c, const struct compose_ctx *x)
 	fputs("\">Back</a></p>\n", mem);
 }
 
+void compose_links(FILE *mem, struct ctx *c, const char *id)
+{
+	static const char *const kinds[3][2] = {
+	    {"reply", "Reply"}, {"reply-all", "Reply to all"}, {"forward", "Forward"}};
+	fputs("<nav class=\"compose\">\n", mem);
+	for (int i = 0; i < 3; i++) {
+		fprintf(mem, "<a class=\"compose-%s\" href=\"", kinds[i][0]);
+		esc_attr(mem, c->req->script_name);
+		fputs("/c/", mem);
+		esc_attr(mem, id);
+		fprintf(mem, "/compose?kind=%s\">%s</a>\n", kinds[i][0], kinds[i][1]);
+	}
+	fputs("</nav>\n", mem);
+}
+
+/* settings_links - where templates and signatures are kept */
+static void settings_links(FILE *mem, struct ctx *c)
+{
+	fputs("<p class=\"compose-settings\"><a href=\"", mem);
+	esc_attr(mem, c->req->script_name);
+	fputs("/templates/mail\">Mail templates</a> <a href=\"", mem);
+	esc_attr(mem, c->req->script_name);
+	fputs("/account/signature\">My signature</a></p>\n", mem);
+}
+
 int compose_page(struct ctx *c, PGconn *conn, const struct session *s, const struct compose_ctx *x,
                  const struct compose_form *f, const char *status, const char *error)
 {
@@ -218,6 +245,7 @@ int compose_page(struct ctx *c, PGconn *conn, const struct session *s, const str
 		free(body);
 		return server_error(c, "compose", err);
 	}
+	settings_links(mem, c);
 	app_foot(mem);
 	return send_page(c, mem, &body, &len, status, NULL);
 }

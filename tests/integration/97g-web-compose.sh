@@ -115,6 +115,13 @@ is "$ST" 303 "aud (auditor) signs in"
 csrf=$(web_csrf "$ac" compose)
 
 # --- 1. the form -------------------------------------------------------------------------
+is "$(get "$ac" "/c/$conv")" 200 "the conversation page"
+like "$(cat "$T_TMP/page.html")" "<nav class=\"compose\">
+<a class=\"compose-reply\" href=\"$BASE/c/$conv/compose\?kind=reply\">Reply</a>" "links to reply"
+like "$(cat "$T_TMP/page.html")" "href=\"$BASE/c/$conv/compose\?kind=reply-all\".*href=\"$BASE/c/$conv/compose\?kind=forward\"" \
+	"to reply to all and to forward"
+is "$(get "$uc" "/c/$conv")" 200 "the auditor's conversation page"
+unlike "$(cat "$T_TMP/page.html")" "compose" "has no compose links"
 is "$(get "" "/c/$conv/compose")" 303 "signed out: to the sign-in page"
 is "$(get "$uc" "/c/$conv/compose")" 403 "an auditor may not write mail"
 is "$(get "$ac" "/c/$conv/compose?kind=bogus")" 400 "an unknown kind is 400"
