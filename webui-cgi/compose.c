@@ -82,9 +82,14 @@ static void defaults(const struct compose_ctx *x, struct compose_form *f, char *
 	for (int k = 0; k < 2; k++) {
 		size_t off = 0;
 		outs[k][0] = '\0';
-		for (size_t i = 0; i < lists[k]->n && off < lens[k]; i++)
+		for (size_t i = 0; i < lists[k]->n; i++) {
+			/* whole addresses only: what does not fit the field is left out */
+			size_t need = strlen(lists[k]->addr[i]) + (i ? 2 : 0);
+			if (off + need >= lens[k])
+				break;
 			off += (size_t)snprintf(outs[k] + off, lens[k] - off, "%s%s", i ? ", " : "",
 			                        lists[k]->addr[i]);
+		}
 	}
 	memset(f, 0, sizeof(*f));
 	f->inbox = x->n_from > 0 ? x->from[x->from_default] : "";
