@@ -65,7 +65,7 @@ int mail_addrs_add(struct mail_addrs *a, const char *text, char *err, size_t err
 		if (*p == ';')
 			*p = ',';
 	GMimeParserOptions *po = g_mime_parser_options_new();
-	g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_STRICT);
+	g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
 	InternetAddressList *l = internet_address_list_parse(po, copy);
 	g_mime_parser_options_free(po);
 	free(copy);
