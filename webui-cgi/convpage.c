@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose.h"
 #include "convforms.h"
 #include "db.h"
 #include "escape.h"
@@ -373,6 +374,8 @@ int convpage_send(struct ctx *c, PGconn *conn, const struct session *s, const ch
 		fprintf(mem, "<p class=\"more\">Only the first %d messages are shown.</p>\n",
 		        CONV_MESSAGES_MAX);
 	fputs("</section>\n", mem);
+	if (can_act)
+		compose_links(mem, c, id);
 	struct conv_current cur = {id,
 	                           PQgetvalue(f, 0, F_TITLE),
 	                           PQgetvalue(f, 0, F_STATUS),

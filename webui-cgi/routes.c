@@ -13,6 +13,8 @@
 #include "account.h"
 #include "actions.h"
 #include "calfeed.h"
+#include "compose.h"
+#include "mailtpl.h"
 #include "conversation.h"
 #include "csrf.h"
 #include "customer.h"
@@ -22,6 +24,7 @@
 #include "inbox.h"
 #include "respond.h"
 #include "session.h"
+#include "signature.h"
 #include "signin.h"
 #include "users.h"
 
@@ -211,6 +214,7 @@ static const struct route routes[] = {
     {"POST", "/login", "", 0, 0, post_login},
     {"POST", "/logout", "", 0, 0, post_logout},
     {"GET", "/", "", 0, 0, inbox_get},
+    {"GET", "/c/", "/compose", 18, 0, compose_conv_get},
     {"GET", "/c/", "", 200, 1, conversation_get},
     {"GET", "/users", "", 0, 0, users_list},
     {"POST", "/users", "", 0, 0, users_add},
@@ -244,6 +248,16 @@ static const struct route routes[] = {
     {"POST", "/templates/notes", "", 0, 0, notetpl_add},
     {"GET", "/templates/notes/", "", 18, 0, notetpl_edit},
     {"POST", "/templates/notes/", "", 18, 0, notetpl_update},
+    {"GET", "/compose", "", 0, 0, compose_new_get},
+    {"POST", "/compose", "", 0, 0, compose_post},
+    {"GET", "/templates/mail", "", 0, 0, mailtpl_list},
+    {"POST", "/templates/mail", "", 0, 0, mailtpl_create},
+    {"GET", "/templates/mail/", "", 18, 0, mailtpl_edit},
+    {"POST", "/templates/mail/", "", 18, 0, mailtpl_update},
+    {"GET", "/account/signature", "", 0, 0, signature_mine_get},
+    {"POST", "/account/signature", "", 0, 0, signature_mine_post},
+    {"GET", "/inboxes/", "/signature", 256, 0, signature_inbox_get},
+    {"POST", "/inboxes/", "/signature", 256, 0, signature_inbox_post},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when
