@@ -15,6 +15,7 @@
 #include "calfeed.h"
 #include "conversation.h"
 #include "csrf.h"
+#include "customers.h"
 #include "db.h"
 #include "escape.h"
 #include "handler.h"
@@ -223,6 +224,7 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    {"GET", "/customers", "", 0, 0, customers_search},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

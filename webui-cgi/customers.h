@@ -1,0 +1,24 @@
+/* customers.h - the customer pages of mailroom.cgi: search
+ * (customers.c), create and edit organisations and contacts (custedit.c,
+ * custform.c), merge and deactivate (custmerge.c), exports
+ * (custexport.c). The customer file page itself is GET /o/ID and /p/ID.
+ */
+#ifndef MAILROOM_WEB_CUSTOMERS_H
+#define MAILROOM_WEB_CUSTOMERS_H
+
+#include "handler.h"
+
+/* GET /customers?q=&kind=&lead=&owner=&active=&label= */
+int customers_search(struct ctx *c, const char *arg);
+
+/* GET /o/new, POST /o, GET/POST /o/ID/edit and the same under /p/ */
+int org_new_get(struct ctx *c, const char *arg);
+int org_create(struct ctx *c, const char *arg);
+int org_edit_get(struct ctx *c, const char *arg);
+int org_edit_post(struct ctx *c, const char *arg);
+int contact_new_get(struct ctx *c, const char *arg);
+int contact_create(struct ctx *c, const char *arg);
+int contact_edit_get(struct ctx *c, const char *arg);
+int contact_edit_post(struct ctx *c, const char *arg);
+
+#endif
