@@ -225,6 +225,14 @@ static const struct route routes[] = {
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
     {"GET", "/customers", "", 0, 0, customers_search},
+    {"GET", "/o/new", "", 0, 0, org_new_get},
+    {"POST", "/o", "", 0, 0, org_create},
+    {"GET", "/o/", "/edit", 20, 0, org_edit_get},
+    {"POST", "/o/", "/edit", 20, 0, org_edit_post},
+    {"GET", "/p/new", "", 0, 0, contact_new_get},
+    {"POST", "/p", "", 0, 0, contact_create},
+    {"GET", "/p/", "/edit", 20, 0, contact_edit_get},
+    {"POST", "/p/", "/edit", 20, 0, contact_edit_post},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

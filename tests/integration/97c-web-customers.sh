@@ -150,4 +150,94 @@ is "$(gq /customers "$UC" "q=$tok")" 200 "an auditor may search"
 for bad in kind=person lead=won owner=me active=2 label=x "q=$(printf 'a%.0s' {1..201})" "q=a b c d e f g h i"; do
 	is "$(gq /customers "$GC" "$bad")" 400 "bad parameter ${bad:0:20}: 400"
 done
+
+# --- 2. create and edit ----------------------------------------------------------
+csrf_of() { # FORM-ID - the CSRF token of that form in $T_TMP/page.html
+	sed -n "/<form [^>]*id=\"$1\"/{n;s/.*name=\"csrf\" value=\"\([0-9a-f]\{64\}\)\".*/\1/p;}" "$T_TMP/page.html"
+}
+is "$(get /o/new "")" 303 "signed out: GET /o/new goes to the sign-in page"
+is "$(post /o "" "name=x")" 403 "signed out: POST /o is 403"
+is "$(get /o/new "$UC")" 403 "auditor: GET /o/new is 403"
+is "$(post /o "$UC" "csrf=$(web_csrf "$UC" organisation-new)" "name=Aud $tok" "kind=customer")" 403 \
+	"auditor: POST /o with a valid token is 403"
+is "$(get /o/new "$GC")" 200 "agent: GET /o/new"
+like "$(page)" '<form method="post" action="/mailroom.cgi/o" id="organisation-new"' "  the form"
+oc=$(csrf_of organisation-new)
+is "${#oc}" 64 "  with a CSRF token"
+is "$(post /o "$GC" "csrf=$(web_csrf "$GC" contact-new)" "name=Wrong $tok" "kind=customer")" 403 \
+	"another form's token is 403"
+norgs=$(sql_admin "SELECT count(*) FROM mailroom.organisations WHERE name LIKE '%$tok%'")
+is "$(post /o "$GC" "csrf=$oc" "name=" "kind=customer")" 400 "no name: 400"
+like "$(cat "$T_TMP/post.html")" 'An organisation needs a name' "  says why"
+is "$(post /o "$GC" "csrf=$oc" "name=K $tok" "kind=person")" 400 "bad kind: 400"
+is "$(post /o "$GC" "csrf=$oc" "name=$(printf 'n%.0s' {1..301})" "kind=customer")" 400 "a 301-character name: 400"
+is "$(post /o "$GC" "csrf=$oc" "name=D $tok" "kind=customer" "domains=not a domain")" 400 "a bad domain: 400"
+like "$(cat "$T_TMP/post.html")" 'is not a domain name' "  says why"
+like "$(cat "$T_TMP/post.html")" 'value="D '"$tok"'"' "  the form keeps the values"
+is "$(post /o "$GC" "csrf=$oc" "name=O $tok" "kind=customer" "owner_id=999999999")" 400 "an unknown owner: 400"
+is "$(post /o "$GC" "csrf=$oc" "name=T $tok" "kind=customer" "domains=doculand$tok.example")" 409 \
+	"another organisation's domain: 409"
+like "$(cat "$T_TMP/post.html")" "doculand$tok.example belongs to another record" "  says which"
+is "$(sql_admin "SELECT count(*) FROM mailroom.organisations WHERE name LIKE '%$tok%'")" "$norgs" "nothing was written"
+evil="<script>alert(1)</script> Ltd $tok'); DROP TABLE mailroom.organisations; --"
+is "$(post /o "$GC" "csrf=$oc" "name=$evil" "kind=supplier" "vip=1" "owner_id=$agt_id" "street=Hauptstr. 1" \
+	"postal_code=08056" "city=Zwickau" "country=DE" "phone=+49 375 1" "website=https://new$tok.example" \
+	"domains=NEW$tok.example
+  www.new$tok.example  ")" 303 "agent creates an organisation"
+no=$(sql_admin "SELECT id FROM mailroom.organisations WHERE name = \$\$$evil\$\$")
+like "$no" '^[0-9]+$' "  it is there, the name as text"
+like "$(grep -i '^Location:' "$T_TMP/post.hdr")" "/mailroom.cgi/o/$no" "  303 to its page"
+is "$(sql_admin "SELECT kind || vip || owner_id || city || country FROM mailroom.organisations WHERE id = $no")" \
+	"supplier""true""$agt_id""ZwickauDE" "  with its fields"
+is "$(sql_admin "SELECT string_agg(domain, ' ' ORDER BY domain) FROM mailroom.organisation_domains WHERE organisation_id = $no")" \
+	"new$tok.example www.new$tok.example" "  and its domains, lower case, trimmed"
+is "$(audits organisation.create "organisation:$no")" 1 "organisation.create audited"
+is "$(sql_admin "SELECT (before IS NULL)::text || ' ' || (after->>'city') || ' ' || (after->'domains'->>0) FROM mailroom.audit WHERE action = 'organisation.create' AND object = 'organisation:$no'")" \
+	"true Zwickau new$tok.example" "  with the record after"
+is "$(get "/o/$no/edit" "$GC")" 200 "GET /o/ID/edit"
+like "$(page)" "<form method=\"post\" action=\"/mailroom.cgi/o/$no/edit\" id=\"organisation-edit\"" "  the edit form"
+like "$(page)" 'name="name" maxlength="300" value="&lt;script&gt;alert\(1\)&lt;/script&gt;' "  the name escaped"
+unlike "$(page)" '<script>alert' "  never as markup"
+ec=$(csrf_of organisation-edit)
+is "$(post "/o/$no/edit" "$GC" "csrf=$ec" "name=Renamed $tok" "kind=customer" "city=Chemnitz" \
+	"domains=new$tok.example")" 303 "edit it"
+is "$(sql_admin "SELECT name || '|' || kind || '|' || vip || '|' || coalesce(owner_id::text, '-') || '|' || city || '|' || coalesce(street, '-') FROM mailroom.organisations WHERE id = $no")" \
+	"Renamed $tok|customer|false|-|Chemnitz|-" "  the fields changed, emptied ones NULL"
+is "$(sql_admin "SELECT string_agg(domain, ' ') FROM mailroom.organisation_domains WHERE organisation_id = $no")" \
+	"new$tok.example" "  a domain removed"
+is "$(sql_admin "SELECT (before->>'city') || '>' || (after->>'city') || ' ' || jsonb_array_length(before->'domains') || '>' || jsonb_array_length(after->'domains') FROM mailroom.audit WHERE action = 'organisation.edit' AND object = 'organisation:$no'")" \
+	"Zwickau>Chemnitz 2>1" "organisation.edit audited with before and after"
+is "$(post "/o/$no/edit" "$GC" "csrf=$ec" "name=Renamed $tok" "kind=customer" "city=Chemnitz" \
+	"domains=new$tok.example")" 303 "the same again"
+is "$(audits organisation.edit "organisation:$no")" 1 "  nothing changed: no audit row"
+is "$(get /o/abc/edit "$GC")" 404 "GET /o/abc/edit: 404"
+is "$(get /o/999999999/edit "$GC")" 404 "GET /o/unknown/edit: 404"
+is "$(get "/o/$o4/edit" "$GC")" 404 "a merged organisation cannot be edited"
+is "$(post /o/999999999/edit "$GC" "csrf=$ec" "name=X" "kind=customer")" 404 "POST /o/unknown/edit: 404"
+
+is "$(get /p/new "$GC")" 200 "agent: GET /p/new"
+pc=$(csrf_of contact-new)
+is "$(post /p "$GC" "csrf=$pc" "salutation=Ms")" 400 "a contact without name or address: 400"
+like "$(cat "$T_TMP/post.html")" 'needs a first or last name' "  says why"
+is "$(post /p "$GC" "csrf=$pc" "last_name=X$tok" "emails=not-an-address")" 400 "a bad address: 400"
+is "$(post /p "$GC" "csrf=$pc" "last_name=X$tok" "organisation_id=$o4")" 400 "a merged organisation: 400"
+is "$(post /p "$GC" "csrf=$pc" "last_name=X$tok" "emails=dora@doculand$tok.example")" 409 "another contact's address: 409"
+is "$(post /p "$GC" "csrf=$pc" "salutation=Dr." "first_name=Nina" "last_name=New$tok" "position=CEO" \
+	"organisation_id=$no" "owner_id=$agt_id" "emails=Nina@New$tok.example" "phones=+49 1
++49 2")" 303 "agent creates a contact"
+np=$(sql_admin "SELECT id FROM mailroom.contacts WHERE last_name = 'New$tok'")
+is "$(sql_admin "SELECT salutation || position || organisation_id || owner_id FROM mailroom.contacts WHERE id = $np")" \
+	"Dr.CEO$no$agt_id" "  with its fields"
+is "$(sql_admin "SELECT string_agg(address, ' ') FROM mailroom.contact_addresses WHERE contact_id = $np")" \
+	"nina@new$tok.example" "  its address, lower case"
+is "$(sql_admin "SELECT string_agg(phone, ' ' ORDER BY phone) FROM mailroom.contact_phones WHERE contact_id = $np")" \
+	"+49 1 +49 2" "  its phones"
+is "$(audits contact.create "contact:$np")" 1 "contact.create audited"
+is "$(get "/p/$np/edit" "$GC")" 200 "GET /p/ID/edit"
+pe=$(csrf_of contact-edit)
+is "$(post "/p/$np/edit" "$GC" "csrf=$pe" "first_name=Nina" "last_name=New$tok" "emails=nina2@new$tok.example" "phones=+49 2")" 303 "edit the contact"
+is "$(sql_admin "SELECT coalesce(position, '-') || ' ' || (SELECT string_agg(address, ' ') FROM mailroom.contact_addresses WHERE contact_id = $np) || ' ' || (SELECT string_agg(phone, ' ') FROM mailroom.contact_phones WHERE contact_id = $np) FROM mailroom.contacts WHERE id = $np")" \
+	"- nina2@new$tok.example +49 2" "  fields and lists replaced"
+is "$(sql_admin "SELECT (before->'emails'->>0) || '>' || (after->'emails'->>0) FROM mailroom.audit WHERE action = 'contact.edit' AND object = 'contact:$np'")" \
+	"nina@new$tok.example>nina2@new$tok.example" "contact.edit audited with before and after"
 done_testing
