@@ -21,4 +21,10 @@ int contact_create(struct ctx *c, const char *arg);
 int contact_edit_get(struct ctx *c, const char *arg);
 int contact_edit_post(struct ctx *c, const char *arg);
 
+/* POST /o/ID/merge, /p/ID/merge (into), /o/ID/active, /p/ID/active (active) */
+int org_merge(struct ctx *c, const char *arg);
+int contact_merge(struct ctx *c, const char *arg);
+int org_active(struct ctx *c, const char *arg);
+int contact_active(struct ctx *c, const char *arg);
+
 #endif

@@ -233,6 +233,10 @@ static const struct route routes[] = {
     {"POST", "/p", "", 0, 0, contact_create},
     {"GET", "/p/", "/edit", 20, 0, contact_edit_get},
     {"POST", "/p/", "/edit", 20, 0, contact_edit_post},
+    {"POST", "/o/", "/merge", 20, 0, org_merge},
+    {"POST", "/p/", "/merge", 20, 0, contact_merge},
+    {"POST", "/o/", "/active", 20, 0, org_active},
+    {"POST", "/p/", "/active", 20, 0, contact_active},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

@@ -240,4 +240,85 @@ is "$(sql_admin "SELECT coalesce(position, '-') || ' ' || (SELECT string_agg(add
 	"- nina2@new$tok.example +49 2" "  fields and lists replaced"
 is "$(sql_admin "SELECT (before->'emails'->>0) || '>' || (after->'emails'->>0) FROM mailroom.audit WHERE action = 'contact.edit' AND object = 'contact:$np'")" \
 	"nina@new$tok.example>nina2@new$tok.example" "contact.edit audited with before and after"
+
+# --- 3. merge, deactivate, reactivate ------------------------------------------------
+web_sign_in "$agt" "$pw"
+# a conversation with one message of a contact: conv PRIVATE(1/0) OWNER ORG CONTACT SUBJECT - the conversation id
+conv() {
+	local id
+	id=$(cat /proc/sys/kernel/random/uuid)
+	sql_admin "BEGIN;
+	  INSERT INTO mailroom.messages (id, received_at, gateway, direction, record_policy, envelope_from,
+	                                 envelope_to, envelope_to_args, size_bytes, sha256, raw)
+	  SELECT '$id', now(), 'test', 'inbound', 'full', 'x@test.invalid', '{info@example.com}', '{\"\"}',
+	         length(r), sha256(r), r FROM (SELECT convert_to('Subject: $5' || E'\r\n\r\n' || 'Body of $5' || E'\r\n', 'UTF8') AS r) s;
+	  UPDATE mailroom.jobs SET state = 'done', done_at = now() WHERE message_id = '$id';
+	  WITH c AS (INSERT INTO mailroom.conversations (title, subject_key, first_message_at, last_activity_at, private, owner_id, organisation_id)
+	             VALUES ('$5', '$5', now(), now(), $1::boolean, $2, $3) RETURNING id)
+	  INSERT INTO mailroom.message_meta (message_id, subject, conversation_id, organisation_id, contact_id, from_addr)
+	  SELECT '$id', '$5', c.id, $3, $4, 'x@test.invalid' FROM c;
+	  COMMIT;" >/dev/null
+	sql_admin "SELECT conversation_id FROM mailroom.message_meta WHERE message_id = '$id'"
+}
+mo=$(org "Dup $tok" "Zwickau" "08056" "")
+mp=$(sql_admin "INSERT INTO mailroom.contacts (organisation_id, last_name) VALUES ($mo, 'Dupc$tok') RETURNING id" | head -1)
+sql_admin "INSERT INTO mailroom.organisation_domains VALUES ('dup$tok.example', $mo);
+	INSERT INTO mailroom.notes (organisation_id, kind, body, author) VALUES ($mo, 'note', 'merge me $tok', $agt_id);
+	INSERT INTO mailroom.tasks (organisation_id, title) VALUES ($mo, 'task $tok');
+	INSERT INTO mailroom.files (organisation_id, filename, content_type, size_bytes, sha256, data) VALUES ($mo, 'f.txt', 'text/plain', 1, sha256('x'), 'x');
+	INSERT INTO mailroom.organisation_labels (organisation_id, label_id) VALUES ($mo, $lab), ($o1, $lab);
+	INSERT INTO mailroom.reminders (organisation_id, due_at, message) VALUES ($mo, now() + interval '1 day', 'r $tok')" >/dev/null
+mc_pub=$(conv 0 NULL "$mo" "$mp" "public $tok")
+mc_priv=$(conv 1 "$adm_id" "$mo" "$mp" "private of admin $tok")
+is "$(post "/o/$mo/merge" "$GC" "csrf=$(web_csrf "$GC" customer-merge)" "into=$o1")" 403 "agent: merge is 403"
+is "$(post "/o/$mo/active" "$GC" "csrf=$(web_csrf "$GC" customer-active)" "active=0")" 403 "agent: deactivate is 403"
+is "$(post "/o/$mo/merge" "$UC" "csrf=$(web_csrf "$UC" customer-merge)" "into=$o1")" 403 "auditor: merge is 403"
+is "$(post "/o/$mo/merge" "" "into=$o1")" 403 "signed out: merge is 403"
+sql_admin "UPDATE mailroom.users SET role = 'lead' WHERE id = $agt_id" >/dev/null
+LC_=$GC
+mcs=$(web_csrf "$LC_" customer-merge)
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$(web_csrf "$LC_" customer-active)" "into=$o1")" 403 "lead: another form's token is 403"
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$mcs" "into=x")" 400 "lead: into not an id: 400"
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$mcs" "into=$mo")" 400 "into itself: 400"
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$mcs" "into=$o4")" 400 "into a merged organisation: 400"
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$mcs" "into=999999999")" 400 "into an unknown organisation: 400"
+is "$(post "/o/999999999/merge" "$LC_" "csrf=$mcs" "into=$o1")" 404 "an unknown organisation: 404"
+is "$(sql_admin "SELECT count(*) FROM mailroom.contacts WHERE organisation_id = $mo")" 1 "nothing moved yet"
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$mcs" "into=$o1")" 303 "lead merges the duplicate"
+like "$(grep -i '^Location:' "$T_TMP/post.hdr")" "/mailroom.cgi/o/$o1" "  303 to the organisation that stays"
+is "$(sql_admin "SELECT merged_into || ' ' || active FROM mailroom.organisations WHERE id = $mo")" "$o1 false" \
+	"  the duplicate: merged, inactive"
+for t in contacts organisation_domains notes tasks files reminders organisation_labels message_meta; do
+	is "$(sql_admin "SELECT count(*) FROM mailroom.$t WHERE organisation_id = $mo")" 0 "  nothing left in $t"
+done
+is "$(sql_admin "SELECT count(*) FROM mailroom.conversations WHERE organisation_id = $o1 AND id IN ($mc_pub, $mc_priv)")" 2 \
+	"  both conversations moved, the admin's private one too"
+is "$(sql_admin "SELECT count(*) FROM mailroom.organisation_labels WHERE organisation_id = $o1 AND label_id = $lab")" 1 \
+	"  the label both had is there once"
+is "$(sql_admin "SELECT organisation_id FROM mailroom.contacts WHERE id = $mp")" "$o1" "  the contact moved"
+is "$(sql_admin "SELECT (before->>'active') || ' ' || (after->>'merged_into') || ' ' || (after->'moved'->>'conversations') || ' ' || (after->'moved'->>'notes') FROM mailroom.audit WHERE action = 'organisation.merge' AND object = 'organisation:$mo'")" \
+	"true $o1 2 1" "organisation.merge audited with what moved"
+is "$(post "/o/$mo/merge" "$LC_" "csrf=$mcs" "into=$o2")" 404 "a merged organisation cannot be merged again"
+# contacts
+pa=$(sql_admin "INSERT INTO mailroom.contacts (last_name) VALUES ('Pa$tok') RETURNING id" | head -1)
+pb=$(sql_admin "INSERT INTO mailroom.contacts (last_name) VALUES ('Pb$tok') RETURNING id" | head -1)
+sql_admin "INSERT INTO mailroom.contact_addresses VALUES ('pa@x$tok.example', $pa);
+	INSERT INTO mailroom.contact_phones VALUES ($pa, '1'), ($pb, '1'), ($pa, '2');
+	INSERT INTO mailroom.notes (contact_id, kind, body) VALUES ($pa, 'note', 'n $tok')" >/dev/null
+is "$(post "/p/$pa/merge" "$LC_" "csrf=$mcs" "into=$pb")" 303 "lead merges a contact"
+is "$(sql_admin "SELECT (SELECT count(*) FROM mailroom.contact_addresses WHERE contact_id = $pb) || ' ' || (SELECT string_agg(phone, ',' ORDER BY phone) FROM mailroom.contact_phones WHERE contact_id = $pb) || ' ' || (SELECT count(*) FROM mailroom.notes WHERE contact_id = $pb) || ' ' || (SELECT merged_into FROM mailroom.contacts WHERE id = $pa)")" \
+	"1 1,2 1 $pb" "  addresses, phones (once each), notes moved; merged_into set"
+is "$(audits contact.merge "contact:$pa")" 1 "contact.merge audited"
+acs=$(web_csrf "$LC_" customer-active)
+is "$(post "/o/$o2/active" "$LC_" "csrf=$acs" "active=yes")" 400 "active=yes: 400"
+is "$(post "/o/$o2/active" "$LC_" "csrf=$acs" "active=0")" 303 "lead deactivates"
+is "$(sql_admin "SELECT active FROM mailroom.organisations WHERE id = $o2")" f "  inactive"
+is "$(post "/o/$o2/active" "$LC_" "csrf=$acs" "active=0")" 303 "again"
+is "$(audits organisation.active "organisation:$o2")" 1 "  audited once (nothing changed the second time)"
+is "$(post "/o/$o2/active" "$LC_" "csrf=$acs" "active=1")" 303 "lead reactivates"
+is "$(sql_admin "SELECT string_agg((before->>'active') || '>' || (after->>'active'), ' ' ORDER BY id) FROM mailroom.audit WHERE action = 'organisation.active' AND object = 'organisation:$o2'")" \
+	"true>false false>true" "  both audited with before and after"
+is "$(post "/p/$pb/active" "$AC" "csrf=$(web_csrf "$AC" customer-active)" "active=0")" 303 "admin deactivates a contact"
+is "$(post "/p/$pa/active" "$AC" "csrf=$(web_csrf "$AC" customer-active)" "active=1")" 404 "a merged contact: 404"
+sql_admin "UPDATE mailroom.users SET role = 'agent' WHERE id = $agt_id" >/dev/null
 done_testing
