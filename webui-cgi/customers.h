@@ -27,4 +27,9 @@ int contact_merge(struct ctx *c, const char *arg);
 int org_active(struct ctx *c, const char *arg);
 int contact_active(struct ctx *c, const char *arg);
 
+/* GET /export/customers.csv, /export/contacts.vcf, /p/ID/export */
+int export_customers_csv(struct ctx *c, const char *arg);
+int export_contacts_vcf(struct ctx *c, const char *arg);
+int export_contact(struct ctx *c, const char *arg);
+
 #endif

@@ -237,6 +237,9 @@ static const struct route routes[] = {
     {"POST", "/p/", "/merge", 20, 0, contact_merge},
     {"POST", "/o/", "/active", 20, 0, org_active},
     {"POST", "/p/", "/active", 20, 0, contact_active},
+    {"GET", "/export/customers.csv", "", 0, 0, export_customers_csv},
+    {"GET", "/export/contacts.vcf", "", 0, 0, export_contacts_vcf},
+    {"GET", "/p/", "/export", 20, 0, export_contact},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

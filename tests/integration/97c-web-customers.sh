@@ -33,7 +33,22 @@ adm=cadm$tok
 agt=cagt$tok
 aud=caud$tok
 pw='correct horse battery staple'
-at_exit "sql_admin \"DELETE FROM mailroom.organisation_domains WHERE domain LIKE '%$tok.example'; DELETE FROM mailroom.contacts WHERE last_name LIKE '%$tok%' OR first_name LIKE '%$tok%'; DELETE FROM mailroom.organisations WHERE name LIKE '%$tok%'; DELETE FROM mailroom.labels WHERE name LIKE '%$tok'; DELETE FROM mailroom.users WHERE login LIKE '%$tok'\" >/dev/null"
+cleanup() {
+	sql_admin "BEGIN;
+	  CREATE TEMP TABLE gone AS SELECT message_id FROM mailroom.message_meta
+	   WHERE conversation_id IN (SELECT id FROM mailroom.conversations WHERE title LIKE '%$tok');
+	  DELETE FROM mailroom.message_meta WHERE message_id IN (SELECT message_id FROM gone);
+	  DELETE FROM mailroom.jobs WHERE message_id IN (SELECT message_id FROM gone);
+	  DELETE FROM mailroom.messages WHERE id IN (SELECT message_id FROM gone);
+	  DELETE FROM mailroom.conversations WHERE title LIKE '%$tok';
+	  DELETE FROM mailroom.organisation_domains WHERE domain LIKE '%$tok.example';
+	  DELETE FROM mailroom.contacts WHERE last_name LIKE '%$tok%' OR first_name LIKE '%$tok%';
+	  DELETE FROM mailroom.organisations WHERE name LIKE '%$tok%';
+	  DELETE FROM mailroom.labels WHERE name LIKE '%$tok';
+	  DELETE FROM mailroom.users WHERE login LIKE '%$tok';
+	  COMMIT" >/dev/null
+}
+at_exit cleanup
 
 printf '%s\n' "$pw" >"$T_TMP/pw"
 ctl user add "$adm" --name "Admin $tok" --role admin --password-file "$T_TMP/pw" >/dev/null || bail "user add $adm"
@@ -321,4 +336,66 @@ is "$(sql_admin "SELECT string_agg((before->>'active') || '>' || (after->>'activ
 is "$(post "/p/$pb/active" "$AC" "csrf=$(web_csrf "$AC" customer-active)" "active=0")" 303 "admin deactivates a contact"
 is "$(post "/p/$pa/active" "$AC" "csrf=$(web_csrf "$AC" customer-active)" "active=1")" 404 "a merged contact: 404"
 sql_admin "UPDATE mailroom.users SET role = 'agent' WHERE id = $agt_id" >/dev/null
+
+# --- 4. exports -------------------------------------------------------------------
+# dl PATH COOKIE FILE - GET a download into FILE; prints the status
+dl() { curl -s -o "$3" -D "$T_TMP/dl.hdr" -w '%{http_code}' -H "Cookie: __Host-mailroom=$2" "$URL$1"; }
+is "$(dl /export/customers.csv "$GC" "$T_TMP/x")" 403 "agent: the CSV export is 403"
+is "$(dl /export/contacts.vcf "$UC" "$T_TMP/x")" 403 "auditor: the vCard export is 403"
+is "$(dl "/p/$p1/export" "$GC" "$T_TMP/x")" 403 "agent: a contact's export is 403"
+is "$(dl /export/customers.csv "" "$T_TMP/x")" 303 "signed out: to the sign-in page"
+is "$(dl /export/customers.csv "$AC" "$T_TMP/c.csv")" 200 "admin: the CSV export"
+like "$(tr -d '\r' < "$T_TMP/dl.hdr")" 'Content-Disposition: attachment; filename="customers.csv"' "  as a download"
+is "$(head -1 "$T_TMP/c.csv" | tr -d '\r')" $'\xef\xbb\xbforganisation,kind,domains,vip,owner,postal_code,city,salutation,first_name,last_name,emails,phones' \
+	"  the header of mailroomctl's format"
+like "$(cat "$T_TMP/c.csv")" "Doculand $tok GmbH,customer,doculand$tok.example dup$tok.example,no,,08056,Zwickau,,Dora,Docter$tok,dora@doculand$tok.example" \
+	"  a contact with its organisation"
+like "$(cat "$T_TMP/c.csv")" "\"Evil <b>$tok</b> & Co\"|Evil <b>$tok</b> & Co," "  the organisation with markup as plain CSV text"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'customers.export' AND object = 'export:customers.csv' AND actor = '$adm'")" 1 \
+	"  audited"
+is "$(dl /export/contacts.vcf "$AC" "$T_TMP/c.vcf")" 200 "admin: the vCard export"
+vc=$(tr -d '\r' < "$T_TMP/c.vcf" | sed -n "/^UID:$p1\$/q;/^BEGIN:VCARD/,\$p" | sed -n '/^BEGIN:VCARD/h;/^BEGIN:VCARD/!H;${x;p}')
+like "$vc" "N:Docter$tok;Dora;;;" "  N of the contact"
+like "$vc" "EMAIL;TYPE=INTERNET:dora@doculand$tok.example" "  its address"
+like "$vc" "TEL:\\+49 \\(0\\)30 555-$num" "  its phone"
+like "$vc" "ORG:Doculand $tok GmbH" "  its organisation"
+unlike "$(tr -d '\r' < "$T_TMP/c.vcf")" "UID:$p2
+" "  an inactive contact is not exported"
+is "$(LC_ALL=C awk '{ if (length($0) > 76) n++ } END { print n + 0 }' "$T_TMP/c.vcf")" 0 "  every line at most 75 octets (and CR)"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'customers.export' AND object = 'export:contacts.vcf' AND actor = '$adm'")" 1 \
+	"  audited"
+
+# one contact's access request: their messages, notes, reminders, tasks; nobody else's
+pe=$(sql_admin "INSERT INTO mailroom.contacts (first_name, last_name) VALUES ('Erin', 'Export$tok') RETURNING id" | head -1)
+po=$(sql_admin "INSERT INTO mailroom.contacts (first_name, last_name) VALUES ('Otto', 'Other$tok') RETURNING id" | head -1)
+sql_admin "INSERT INTO mailroom.contact_addresses VALUES ('erin@exp$tok.example', $pe), ('otto@exp$tok.example', $po);
+	INSERT INTO mailroom.notes (contact_id, kind, body) VALUES ($pe, 'phone', 'erin note $tok'), ($po, 'note', 'otto note $tok');
+	INSERT INTO mailroom.reminders (contact_id, due_at, message) VALUES ($pe, now() + interval '2 days', 'erin reminder $tok'), ($po, now(), 'otto reminder $tok');
+	INSERT INTO mailroom.tasks (contact_id, title) VALUES ($pe, 'erin task $tok'), ($po, 'otto task $tok')" >/dev/null
+conv 0 NULL NULL "$pe" "erin public $tok" >/dev/null
+conv 1 "$agt_id" NULL "$pe" "erin private of the agent $tok" >/dev/null
+conv 0 NULL NULL "$po" "otto public $tok" >/dev/null
+cid=$(conv 0 NULL NULL NULL "erin by address $tok")
+sql_admin "UPDATE mailroom.message_meta SET from_addr = 'erin@exp$tok.example' WHERE conversation_id = $cid" >/dev/null
+is "$(dl "/p/$pe/export" "$AC" "$T_TMP/e.tar.gz")" 200 "admin: a contact's export"
+like "$(tr -d '\r' < "$T_TMP/dl.hdr")" "Content-Disposition: attachment; filename=\"contact-$pe.tar.gz\"" "  as contact-ID.tar.gz"
+mkdir -p "$T_TMP/e"
+ok "  a tar.gz that unpacks" tar -xzf "$T_TMP/e.tar.gz" -C "$T_TMP/e"
+is "$(cd "$T_TMP/e/contact-$pe" && ls | tr '\n' ' ')" "contact.json messages notes.json reminders.json tasks.json " "  its files"
+is "$(ls "$T_TMP/e/contact-$pe/messages" | wc -l)" 2 "  two messages: the one of the contact and the one from their address"
+all=$(cat "$T_TMP/e/contact-$pe"/messages/*.eml "$T_TMP/e/contact-$pe"/*.json)
+like "$all" "Subject: erin public $tok" "  the contact's message as .eml"
+like "$all" "Subject: erin by address $tok" "  the message from their address"
+unlike "$all" "private of the agent" "  not the agent's private conversation"
+unlike "$all" "otto" "  nothing of another contact"
+like "$(cat "$T_TMP/e/contact-$pe/notes.json")" "erin note $tok" "  the notes"
+like "$(cat "$T_TMP/e/contact-$pe/reminders.json")" "erin reminder $tok" "  the reminders"
+like "$(cat "$T_TMP/e/contact-$pe/tasks.json")" "erin task $tok" "  the tasks"
+like "$(cat "$T_TMP/e/contact-$pe/contact.json")" "erin@exp$tok.example" "  the contact with its addresses"
+ok "  the JSON files parse" python3 -c 'import json, sys
+for f in sys.argv[1:]: json.load(open(f))' "$T_TMP/e/contact-$pe"/*.json
+is "$(sql_admin "SELECT (after->>'messages') || ' ' || (after->>'format') FROM mailroom.audit WHERE action = 'contact.export' AND object = 'contact:$pe' AND actor = '$adm'")" \
+	"2 tar.gz" "contact.export audited"
+is "$(dl /p/999999999/export "$AC" "$T_TMP/x")" 404 "an unknown contact: 404"
+is "$(dl /p/x1/export "$AC" "$T_TMP/x")" 404 "a bad id: 404"
 done_testing
