@@ -385,7 +385,7 @@ milter_pid() {
   [[ -s $MILTER_PID ]] || return 1
   pid=$(<"$MILTER_PID")
   # Guard against a recycled pid: it must still be our binary.
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmdline == *mailroom-milter* ]] || return 1
   echo "$pid"
 }
@@ -594,7 +594,7 @@ web_pid() {
   local pid cmdline
   [[ -s $WEB_PID ]] || return 1
   pid=$(<"$WEB_PID")
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmdline == *lighttpd* ]] || return 1
   echo "$pid"
 }
@@ -666,7 +666,7 @@ worker_pid() {
   local pid cmdline
   [[ -s $WORKER_PID ]] || return 1
   pid=$(<"$WORKER_PID")
-  cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+  cmdline=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline") || return 1
   [[ $cmdline == *mailroom-worker* ]] || return 1
   echo "$pid"
 }

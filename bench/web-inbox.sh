@@ -21,6 +21,8 @@
 #                 conversations: the most the lookup has to read)
 #        rare     GET /?q=zebrafinch&status=all (a word in one of 997)
 #        next     GET /?after=...: the second page
+#        conv     GET /c/ID: the conversation page of the benchmark's
+#                 conversation with the most messages
 #      and prints per target the median over rounds of p50 and p95 and
 #      their ratio to the login baseline.
 #
@@ -84,6 +86,11 @@ www=$(sed -n 's/^server.document-root = "\(.*\)"$/\1/p' "$(dirname "$MAILROOM_LO
 head -c 2048 /dev/zero | tr '\0' 'x' >"$www/bench-static.html"
 next=$(curl -s -H "$cookie" "$URL/" | sed -n 's/.*<a rel="next" href="[^"?]*?\([^"]*\)">.*/\1/p' | sed 's/&amp;/\&/g')
 [[ -n $next ]] || { echo "the first page has no next link" >&2; exit 1; }
+conv=$(psql_admin -c "SELECT id FROM mailroom.conversations
+	WHERE inboxes && ARRAY['bench-info@bench.example', 'bench-sales@bench.example', 'bench-support@bench.example']
+	  AND NOT private ORDER BY message_count DESC, id LIMIT 1")
+conv_msgs=$(psql_admin -c "SELECT count(*) FROM mailroom.message_meta WHERE conversation_id = $conv")
+echo "conversation page: /c/$conv with $conv_msgs messages"
 
 declare -A target=(
 	[static]="$ORIGIN/bench-static.html"
@@ -93,8 +100,9 @@ declare -A target=(
 	[search]="$URL/?q=invoice"
 	[rare]="$URL/?q=zebrafinch&status=all"
 	[next]="$URL/?$next"
+	[conv]="$URL/c/$conv"
 )
-order=(static login inbox filtered search rare next)
+order=(static login inbox filtered search rare next conv)
 # hdr TARGET - the header a target is requested with: the baselines
 # without the session (GET /login with one would redirect)
 hdr() {

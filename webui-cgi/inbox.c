@@ -311,7 +311,7 @@ int inbox_get(struct ctx *c, const char *arg)
 	}
 	if ((list = run(c, conn, &q, inbox_list_sql(&f, s.user_id, c->conf->deadlines_timezone, &q),
 	                "inbox")) == NULL ||
-	    (counts = run(c, conn, &q, inbox_counts_sql(&f, s.user_id, &q), "inbox counts")) == NULL ||
+	    (counts = run(c, conn, &q, inbox_counts_sql(&f, &q), "inbox counts")) == NULL ||
 	    (facets = run(c, conn, &q, inbox_facets_sql(&f, &q), "inbox filters")) == NULL) {
 		PQclear(list);
 		PQclear(counts);

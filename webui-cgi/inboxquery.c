@@ -324,7 +324,7 @@ static void where(FILE *m, const struct inbox_filter *f, const struct slots *n)
 		fprintf(m, " AND c.last_activity_at < ($%d::date + 1)::timestamp AT TIME ZONE $%d", k[IK_TO],
 		        n->tz);
 	/* through an owner's function: the GIN index of message_meta.search is
-	 * out of the web role's reach under row-level security (schema/013) */
+	 * out of the web role's reach under row-level security (schema/021) */
 	if (k[IK_Q])
 		fprintf(m, " AND c.id IN (SELECT mailroom.inbox_search($%d))", k[IK_Q]);
 }
@@ -404,58 +404,15 @@ int inbox_list_sql(const struct inbox_filter *f, const char *me, const char *tz,
 	return inbox_sql_close(s);
 }
 
-/* capped_open / capped_close - around the condition of a count of the
- * conversations (within status $status when not 0) that stops at the cap */
-static void capped_open(FILE *m, int status)
+/* The counts run in the owner's functions of schema/021, which write the
+ * conversations policy out so that the planner sees the user's inboxes
+ * (docs/web.md, "Counts"). */
+int inbox_counts_sql(const struct inbox_filter *f, struct inbox_sql *s)
 {
-	fputs(", (SELECT count(*) FROM (SELECT 1 FROM mailroom.conversations c WHERE c.merged_into IS NULL",
-	      m);
-	if (status)
-		fprintf(m, " AND c.status = $%d", status);
-}
-
-static void capped_close(FILE *m)
-{
-	fprintf(m, " LIMIT %d) x)", INBOX_COUNT_CAP + 1);
-}
-
-int inbox_counts_sql(const struct inbox_filter *f, const char *me, struct inbox_sql *s)
-{
-	static const char *const status_cond[] = {" AND c.status = 'open'", " AND c.status = 'closed'",
-	                                          " AND c.status = 'archived'"};
-	static const char *const class_cond[] = {
-	    " AND c.class = 'customer'",    " AND c.class = 'supplier'",
-	    " AND c.class = 'internal'",    " AND c.class = 'newsletter'",
-	    " AND c.class = 'advertising'", " AND (c.class IS NULL OR c.class = 'unclassified')",
-	};
 	if (inbox_sql_open(s) < 0)
 		return -1;
-	int n_me = inbox_sql_param(s, me), n_status = 0;
-	if (strcmp(f->value[IK_STATUS], "all") != 0)
-		n_status = inbox_sql_param(s, f->value[IK_STATUS]);
-	FILE *m = s->mem;
-	fputs("SELECT 0", m);
-	/* per status: every visible conversation */
-	for (size_t i = 0; i < sizeof(status_cond) / sizeof(status_cond[0]); i++) {
-		capped_open(m, 0);
-		fputs(status_cond[i], m);
-		capped_close(m);
-	}
-	/* the rest: within the chosen status */
-	for (size_t i = 0; i < sizeof(class_cond) / sizeof(class_cond[0]); i++) {
-		capped_open(m, n_status);
-		fputs(class_cond[i], m);
-		capped_close(m);
-	}
-	capped_open(m, n_status);
-	fprintf(m,
-	        " AND NOT EXISTS (SELECT 1 FROM mailroom.conversation_reads r WHERE r.user_id = $%d::bigint"
-	        " AND r.conversation_id = c.id AND r.read_at >= c.last_activity_at)",
-	        n_me);
-	capped_close(m);
-	capped_open(m, n_status);
-	fprintf(m, " AND c.assignee_id = $%d::bigint", n_me);
-	capped_close(m);
+	int n_status = inbox_sql_param(s, f->value[IK_STATUS]);
+	fprintf(s->mem, "SELECT 0, * FROM mailroom.inbox_counts($%d, %d)", n_status, INBOX_COUNT_CAP + 1);
 	return inbox_sql_close(s);
 }
 
@@ -463,7 +420,7 @@ int inbox_facets_sql(const struct inbox_filter *f, struct inbox_sql *s)
 {
 	if (inbox_sql_open(s) < 0)
 		return -1;
-	int n_status = strcmp(f->value[IK_STATUS], "all") != 0 ? inbox_sql_param(s, f->value[IK_STATUS]) : 0;
+	int n_status = inbox_sql_param(s, f->value[IK_STATUS]);
 	FILE *m = s->mem;
 	/* labels without a count: through conversation_labels' policy a count
 	 * costs a hash of every visible conversation (docs/web.md) */
@@ -471,13 +428,11 @@ int inbox_facets_sql(const struct inbox_filter *f, struct inbox_sql *s)
 	        "SELECT 'label', l.id, l.name, NULL FROM (SELECT id, name FROM mailroom.labels ORDER BY name "
 	        "LIMIT %d) l",
 	        INBOX_FACETS);
-	fputs(" UNION ALL SELECT 'folder', fo.id, fo.name, (SELECT count(*) FROM (SELECT 1"
-	      " FROM mailroom.conversations c WHERE c.folder_id = fo.id AND c.merged_into IS NULL",
-	      m);
-	if (n_status)
-		fprintf(m, " AND c.status = $%d", n_status);
-	fprintf(m, " LIMIT %d) x) FROM (SELECT id, name FROM mailroom.folders ORDER BY name LIMIT %d) fo",
-	        INBOX_COUNT_CAP + 1, INBOX_FACETS);
+	fprintf(m,
+	        " UNION ALL (SELECT 'folder', fc.id, fc.name, fc.n FROM mailroom.inbox_folder_counts($%d, "
+	        "%d, %d) fc"
+	        " ORDER BY fc.name)",
+	        n_status, INBOX_COUNT_CAP + 1, INBOX_FACETS);
 	fprintf(m,
 	        " UNION ALL (SELECT 'inbox', NULL, a, NULL FROM unnest(mailroom.web_inboxes()) a ORDER BY a "
 	        "LIMIT %d)"

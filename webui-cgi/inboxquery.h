@@ -101,7 +101,7 @@ int inbox_sql_param(struct inbox_sql *s, const char *value);
 int inbox_list_sql(const struct inbox_filter *f, const char *me, const char *tz, struct inbox_sql *s);
 /* inbox_counts_sql - the statement of the counts beside the filters (one
  * row; each count capped at INBOX_COUNT_CAP + 1) */
-int inbox_counts_sql(const struct inbox_filter *f, const char *me, struct inbox_sql *s);
+int inbox_counts_sql(const struct inbox_filter *f, struct inbox_sql *s);
 
 /* inbox_facets_sql - what the filters and the bulk form offer: the labels
  * (without counts) and folders (with their capped counts within the

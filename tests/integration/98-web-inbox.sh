@@ -36,8 +36,8 @@ cleanup="
 	DELETE FROM mailroom.message_meta WHERE conversation_id IN (SELECT id FROM mailroom.conversations WHERE inboxes @> ARRAY['$box']);
 	DELETE FROM mailroom.jobs WHERE message_id IN (SELECT id FROM mailroom.messages WHERE gateway = 'test98-$tok');
 	DELETE FROM mailroom.messages WHERE gateway = 'test98-$tok';
-	DELETE FROM mailroom.conversations WHERE inboxes @> ARRAY['$box'];
-	DELETE FROM mailroom.inboxes WHERE address = '$box';
+	DELETE FROM mailroom.conversations WHERE inboxes && ARRAY['$box', 'x$box'];
+	DELETE FROM mailroom.inboxes WHERE address IN ('$box', 'x$box');
 	DELETE FROM mailroom.labels WHERE name LIKE '%$tok';
 	DELETE FROM mailroom.folders WHERE name LIKE '%$tok';
 	DELETE FROM mailroom.organisations WHERE name = 'Org $tok';
@@ -241,6 +241,25 @@ ann_internal=$(count internal)
 is "$((bob_internal - ann_internal))" 1 "it counts in bob's class count, not in ann's"
 is "$(count "assigned to me")" 1 "ann's assigned-to-me count leaves it out though it is assigned to her"
 is "$bob_mine" 0 "bob's count has nothing of his open"
+
+# 6b. a shared inbox ann does not work: its conversation is neither shown
+# to her nor counted for her, in the class counts or the folder counts
+sql_admin "INSERT INTO mailroom.inboxes (address) VALUES ('x$box');
+	INSERT INTO mailroom.inbox_members (inbox, user_id) VALUES ('x$box', $BOB);
+	INSERT INTO mailroom.conversations (title, subject_key, status, class, first_message_at, last_activity_at,
+		message_count, inboxes, folder_id)
+	VALUES ('Of the other inbox $tok', 'k$tok', 'open', 'internal', now(), now(), 1, ARRAY['x$box'], $F1)" >/dev/null
+# folder_count NAME - the count beside a folder's link on the last page
+folder_count() {
+	sed -n "s|.*>$1</a> <span class=\"count\">\([0-9+]*\)</span>.*|\1|p" "$T_TMP/page.html" | head -n 1
+}
+page "$BOBC" "class=internal" >/dev/null
+bob_internal=$(count internal)
+bob_folder=$(folder_count "done$tok")
+page "$ANNC" "class=internal" >/dev/null
+unlike "$(cat "$T_TMP/page.html")" "Of the other inbox $tok" "ann does not see a conversation of an inbox she does not work"
+is "$((bob_internal - $(count internal)))" 2 "bob's class count has it and his private one, ann's neither"
+is "$((bob_folder - $(folder_count "done$tok")))" 1 "bob's folder count has it, ann's not"
 
 # 7. unread for me
 is "$(rows "$ANNC" "unread=1&class=customer")" "$C1" "unread before"

@@ -133,7 +133,9 @@ int main(void)
 	       strstr(s.text, "priority_score IS NULL") != NULL,
 	   "a cursor among the unscored rows skips the scored part");
 	inbox_sql_free(&s);
-	ok(inbox_counts_sql(&f, "7", &s) == 0 && strstr(s.text, "LIMIT 101") != NULL, "counts are capped");
+	ok(inbox_counts_sql(&f, &s) == 0 && strstr(s.text, "inbox_counts($1, 101)") != NULL && s.n == 1 &&
+	       strcmp(s.param[0], "open") == 0,
+	   "counts: capped, the status a parameter");
 	inbox_sql_free(&s);
 
 	/* links keep the filters and drop the cursor */
