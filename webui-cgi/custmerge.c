@@ -2,7 +2,7 @@
  * and the same under /p/: merge a duplicate into the record that stays,
  * deactivate or reactivate. Admins and leads only (others 403).
  *
- * The merge itself is mailroom.web_customer_merge (schema/021): it moves
+ * The merge itself is mailroom.web_customer_merge (schema/026): it moves
  * rows the acting user may not see, so it runs as the owner. The audit
  * row is written here in the same transaction.
  */

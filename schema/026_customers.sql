@@ -1,4 +1,4 @@
--- 021_customers.sql - merging two organisations or two contacts from the
+-- 026_customers.sql - merging two organisations or two contacts from the
 -- web pages (webui-cgi/custmerge.c).
 --
 -- A merge moves everything that hangs off the merged record to the one
