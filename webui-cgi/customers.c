@@ -43,7 +43,7 @@
 	" WHERE o.merged_into IS NULL AND coalesce($5::text, 'org') = 'org'" SQL_FILTERS(                    \
 	    "o", "organisation_labels",                                                                      \
 	    "organisation_id") " AND ($1::text = 'all' OR ($1 = 'prefix' AND lower(o.name) LIKE lower($3))"  \
-	                       "  OR ($1 = 'email' AND o.id IN (SELECT d.organisation_id FROM "              \
+	                       "  OR ($1 = 'email' AND o.id = (SELECT d.organisation_id FROM "               \
 	                       "mailroom.organisation_domains d"                                             \
 	                       "   WHERE d.domain = split_part(lower($2), '@', 2)))"                         \
 	                       "  OR ($1 = 'phone' AND (regexp_replace(o.phone, '[^0-9]', '', 'g') = $10 "   \
@@ -70,11 +70,12 @@
 	                                         "(lower(c.last_name) LIKE lower($3) OR "                    \
 	                                         "lower(c.first_name) LIKE "                                 \
 	                                         "lower($3)))"                                               \
-	                                         "  OR ($1 = 'email' AND c.id IN (SELECT a.contact_id FROM " \
+	                                         "  OR ($1 = 'email' AND (c.id = (SELECT a.contact_id FROM " \
 	                                         "mailroom.contact_addresses a"                              \
-	                                         "   WHERE a.address = lower($2) OR (left(lower($2), 1) = "  \
-	                                         "'@' AND "                                                  \
-	                                         "a.address LIKE '%' || lower($3))))"                        \
+	                                         " WHERE a.address = lower($2)) OR (left(lower($2), 1) = "   \
+	                                         "'@' AND c.id IN (SELECT a.contact_id"                      \
+	                                         " FROM mailroom.contact_addresses a WHERE a.address LIKE "  \
+	                                         "'%' || lower($3)))))"                                      \
 	                                         "  OR ($1 = 'phone' AND c.id IN (SELECT ph.contact_id "     \
 	                                         "FROM mailroom.contact_phones ph"                           \
 	                                         "   WHERE regexp_replace(ph.phone, '[^0-9]', '', 'g') = "   \
