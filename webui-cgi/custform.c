@@ -201,6 +201,27 @@ static void field_input(FILE *mem, const struct cf_field *fl, const char *v, PGr
 	fputs("</label></p>\n", mem);
 }
 
+/* lead_forms - for admins and leads: merge into another record, and
+ * deactivate or reactivate (POST /o/ID/merge, /o/ID/active) */
+static void lead_forms(FILE *mem, struct ctx *c, const struct session *s, const struct cf_kind *k,
+                       const char *id)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/%c/%s/merge", k->letter, id);
+	fprintf(mem, "<h2>Merge</h2>\n");
+	form_open(mem, c, s, path, "customer-merge", "id=\"customer-merge\"");
+	fprintf(mem,
+	        "<p><label>Merge this %s into %s (id) <input name=\"into\" inputmode=\"numeric\" required>"
+	        "</label> <button type=\"submit\">Merge</button></p>\n</form>\n",
+	        k->noun, k->noun);
+	snprintf(path, sizeof(path), "/%c/%s/active", k->letter, id);
+	form_open(mem, c, s, path, "customer-active", "id=\"customer-active\"");
+	fputs("<p><select name=\"active\"><option value=\"0\">deactivate</option>"
+	      "<option value=\"1\">reactivate</option></select> <button type=\"submit\">Apply</button></p>\n"
+	      "</form>\n",
+	      mem);
+}
+
 int cf_page(struct ctx *c, const struct session *s, const struct cf_kind *k, const char *id,
             const char *const *v, PGresult *users, const char *msg, const char *status)
 {
@@ -228,6 +249,8 @@ int cf_page(struct ctx *c, const struct session *s, const struct cf_kind *k, con
 	for (size_t i = 0; i < k->n; i++)
 		field_input(mem, &k->fields[i], v != NULL ? v[i] : "", users);
 	fputs("<p><button type=\"submit\">Save</button></p>\n</form>\n", mem);
+	if (id != NULL && (strcmp(s->role, "admin") == 0 || strcmp(s->role, "lead") == 0))
+		lead_forms(mem, c, s, k, id);
 	app_foot(mem);
 	return send_page(c, mem, &body, &len, status, NULL);
 }

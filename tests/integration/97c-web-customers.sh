@@ -398,4 +398,12 @@ is "$(sql_admin "SELECT (after->>'messages') || ' ' || (after->>'format') FROM m
 	"2 tar.gz" "contact.export audited"
 is "$(dl /p/999999999/export "$AC" "$T_TMP/x")" 404 "an unknown contact: 404"
 is "$(dl /p/x1/export "$AC" "$T_TMP/x")" 404 "a bad id: 404"
+
+# the edit page offers merge and active to admins and leads only
+is "$(get "/o/$o2/edit" "$AC")" 200 "admin: the edit page"
+like "$(page)" "<form method=\"post\" action=\"/mailroom.cgi/o/$o2/merge\" id=\"customer-merge\">" "  with the merge form"
+like "$(page)" "<form method=\"post\" action=\"/mailroom.cgi/o/$o2/active\" id=\"customer-active\">" "  and the active form"
+is "$(csrf_of customer-merge)" "$(web_csrf "$AC" customer-merge)" "  whose token is the customer-merge one"
+is "$(get "/p/$pe/edit" "$GC")" 200 "agent: a contact's edit page"
+unlike "$(page)" 'id="customer-merge"' "  without the merge form"
 done_testing
