@@ -70,9 +70,10 @@ int main(void)
 	       "separators and line ends in values are escaped: no second card");
 	free(got);
 
-	char longname[400] = "";
-	for (int i = 0; i < 60; i++)
-		strcat(longname, "ü€"); /* 2 + 3 octets: a fold point inside a character is likely */
+	char longname[400];
+	size_t used = 0;
+	for (int i = 0; i < 60; i++) /* 2 + 3 octets: a fold point inside a character is likely */
+		used += (size_t)snprintf(longname + used, sizeof(longname) - used, "%s", "ü€");
 	struct vcard_contact longc = {"10", NULL, NULL, longname, NULL, longname, "{}", "{}"};
 	got = card(&longc);
 	is_int(folded_well(got), 1, "long lines folded at 75 octets, never inside a character");
