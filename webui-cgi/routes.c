@@ -17,6 +17,7 @@
 #include "mailtpl.h"
 #include "conversation.h"
 #include "csrf.h"
+#include "customers.h"
 #include "customer.h"
 #include "db.h"
 #include "escape.h"
@@ -228,6 +229,22 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    {"GET", "/customers", "", 0, 0, customers_search},
+    {"GET", "/o/new", "", 0, 0, org_new_get},
+    {"POST", "/o", "", 0, 0, org_create},
+    {"GET", "/o/", "/edit", 20, 0, org_edit_get},
+    {"POST", "/o/", "/edit", 20, 0, org_edit_post},
+    {"GET", "/p/new", "", 0, 0, contact_new_get},
+    {"POST", "/p", "", 0, 0, contact_create},
+    {"GET", "/p/", "/edit", 20, 0, contact_edit_get},
+    {"POST", "/p/", "/edit", 20, 0, contact_edit_post},
+    {"POST", "/o/", "/merge", 20, 0, org_merge},
+    {"POST", "/p/", "/merge", 20, 0, contact_merge},
+    {"POST", "/o/", "/active", 20, 0, org_active},
+    {"POST", "/p/", "/active", 20, 0, contact_active},
+    {"GET", "/export/customers.csv", "", 0, 0, export_customers_csv},
+    {"GET", "/export/contacts.vcf", "", 0, 0, export_contacts_vcf},
+    {"GET", "/p/", "/export", 20, 0, export_contact},
     /* the customer file: keep these after any fixed path under /o/ or /p/
      * (e.g. GET /o/new), which they would otherwise take (the first match wins) */
     {"GET", "/o/", "", 18, 0, custpage_org},
