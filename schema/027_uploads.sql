@@ -1,4 +1,4 @@
--- 024_uploads.sql - what the web pages' import needs besides 020: the
+-- 027_uploads.sql - what the web pages' import needs besides 020: the
 -- importer takes the new contacts' ids from their sequence first (so that
 -- their addresses and phone numbers can name them in the same statement),
 -- which needs USAGE on that sequence, and locks organisations against
