@@ -20,6 +20,7 @@
 #include "customer.h"
 #include "db.h"
 #include "escape.h"
+#include "files.h"
 
 /* clang-format off */
 #define ISO(x)   "to_char((" x ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
@@ -366,6 +367,8 @@ static int tasks(struct sec *x, const PGresult *r, int n)
 static void files(struct sec *x, const PGresult *r, int n)
 {
 	FILE *mem = x->mem;
+	if (x->can_act)
+		files_upload_form(mem, x->c, x->s, x->k->path[1], x->id);
 	fputs("<ul class=\"files\">\n", mem);
 	for (int i = 0; i < n; i++) {
 		fputs("<li><a class=\"file\" href=\"", mem);
@@ -380,6 +383,8 @@ static void files(struct sec *x, const PGresult *r, int n)
 		text(mem, "span", "who", PQgetvalue(r, i, 4));
 		fputc(' ', mem);
 		when(mem, r, i, 5, 6);
+		if (x->can_act)
+			files_delete_form(mem, x->c, x->s, PQgetvalue(r, i, 0));
 		fputs("</li>\n", mem);
 	}
 	fputs("</ul>\n", mem);

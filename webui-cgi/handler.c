@@ -149,6 +149,8 @@ void app_head(FILE *mem, struct ctx *c, const struct session *s, const char *tit
 	    {"/compose", "New mail", strcmp(s->role, "auditor") != 0},
 	    {"/templates/mail", "Mail templates", 1},
 	    {"/templates/notes", "Note templates", lead},
+	    {"/attachments", "Attachments", lead},
+	    {"/import", "Import", lead},
 	    {"/users", "Users", admin},
 	    {"/account", "Account", 1},
 	};
