@@ -19,6 +19,7 @@
 #include "escape.h"
 #include "handler.h"
 #include "inbox.h"
+#include "leads.h"
 #include "respond.h"
 #include "session.h"
 #include "signin.h"
@@ -223,6 +224,8 @@ static const struct route routes[] = {
     {"POST", "/c/", "", 80, 1, actions_post},
     {"POST", "/bulk", "", 0, 0, bulk_post},
     {"GET", "/orgs", "", 0, 0, orgs_page},
+    {"GET", "/leads", "", 0, 0, leads_page},
+    {"GET", "/leads/report", "", 0, 0, leads_report},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when
