@@ -19,7 +19,7 @@ set -euo pipefail
 
 # Debian packages needed to build, run and test mailroom.
 PACKAGES="build-essential autoconf automake libtool pkg-config libmilter-dev
-libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev liboath-dev libqrencode-dev
+libpq-dev libconfig-dev libpcre2-dev libcurl4-openssl-dev libsodium-dev liboath-dev libqrencode-dev libarchive-dev
 libgmime-3.0-dev libjansson-dev libxml2-dev postgresql postfix miltertest swaks python3
 libclang-rt-14-dev clang cppcheck lighttpd argon2 zbar-tools wrk chromium nodejs"
 

@@ -3,7 +3,7 @@
 # bounded time (FUZZ_SECONDS, default 20). Exit 1 when a target crashes,
 # leaks or trips a sanitizer; its reproducer is left in .run/fuzz/.
 #
-#   fuzz/run.sh [target...]      targets: record conf mimeparse webreq mailhtml webusers (default: all)
+#   fuzz/run.sh [target...]      targets: record conf mimeparse webreq mailhtml webusers compose (default: all)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 OUT=$ROOT/.run/fuzz
@@ -21,6 +21,7 @@ declare -A SOURCES=(
 	[webreq]="fuzz/fuzz-webreq.c webui-cgi/request.c lib/utf8.c"
 	[mailhtml]="fuzz/fuzz-mailhtml.c webui-cgi/mailhtml.c webui-cgi/escape.c"
 	[webusers]="fuzz/fuzz-webusers.c webui-cgi/totpseal.c webui-cgi/userfields.c"
+	[compose]="fuzz/fuzz-compose.c webui-cgi/mailbuild.c webui-cgi/placeholder.c lib/notifymail.c"
 )
 declare -A LIBS=(
 	[record]="$(pkg-config --libs libsodium)"
@@ -29,10 +30,11 @@ declare -A LIBS=(
 	[webreq]=""
 	[mailhtml]="$(pkg-config --libs libxml-2.0)"
 	[webusers]="$(pkg-config --libs libsodium)"
+	[compose]="$(pkg-config --libs gmime-3.0 libsodium)"
 )
 
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(record conf mimeparse webreq mailhtml webusers)
+[[ ${#targets[@]} -gt 0 ]] || targets=(record conf mimeparse webreq mailhtml webusers compose)
 status=0
 for t in "${targets[@]}"; do
 	[[ -n ${SOURCES[$t]:-} ]] || { echo "fuzz/run.sh: no target $t" >&2; exit 2; }

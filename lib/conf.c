@@ -23,7 +23,7 @@
 enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_ENUM, KEY_BOOL, KEY_REAL };
 enum key_check {
 	CHECK_NONE, CHECK_CIDR, CHECK_ADDRESS, CHECK_DOMAIN,
-	CHECK_TZ, CHECK_STATE, CHECK_HOURS, CHECK_HOLIDAY, CHECK_POLICY, CHECK_CLASS
+	CHECK_TZ, CHECK_STATE, CHECK_HOURS, CHECK_HOLIDAY, CHECK_POLICY, CHECK_CLASS, CHECK_ROLE
 };
 
 struct conf_key {
@@ -41,6 +41,7 @@ static const char *const policy_names[] = {"full", "metadata", "none", NULL};
 static const char *const failure_names[] = {"tempfail", "reject", "accept", NULL};
 static const char *const class_names[] = {"customer", "supplier", "internal", "newsletter", "advertising",
 					  "unclassified", NULL};
+static const char *const role_names[] = {"admin", "lead", "agent", "auditor", NULL};
 
 #define OFF(f) offsetof(struct mailroom_conf, f)
 #define STR(p, f, d) {p, KEY_STRING, OFF(f), d, 0, 0, 0, NULL, CHECK_NONE, 0, 0, 0}
@@ -91,6 +92,7 @@ static const struct conf_key conf_keys[] = {
     INT("web.login_window_minutes", web_login_window_minutes, 15, 1, 1440),
     INT("web.login_max_failures", web_login_max_failures, 5, 1, 1000),
     INT("web.addr_max_failures", web_addr_max_failures, 50, 1, 100000),
+    LIST("web.lead_reservation_roles", web_lead_reservation_roles, "agent", CHECK_ROLE),
 
     STRC("deadlines.timezone", deadlines_timezone, "Europe/Berlin", CHECK_TZ),
     STRC("deadlines.state", deadlines_state, "", CHECK_STATE),
@@ -296,6 +298,8 @@ static const char *check_item(enum key_check check, const char *v)
 		return enum_index(class_names, v) >= 0
 			   ? NULL
 			   : "not a class (customer, supplier, internal, newsletter, advertising, unclassified)";
+	case CHECK_ROLE:
+		return enum_index(role_names, v) >= 0 ? NULL : "not a role (admin, lead, agent, auditor)";
 	case CHECK_NONE:
 		return NULL;
 	case CHECK_CIDR:

@@ -65,6 +65,8 @@ struct mailroom_conf {
 	long long web_login_window_minutes;
 	long long web_login_max_failures;
 	long long web_addr_max_failures;
+	/* roles whose first note on a customer reserves it for them */
+	struct conf_list web_lead_reservation_roles;
 
 	/* deadlines: business calendar and response-deadline policies */
 	char *deadlines_timezone;

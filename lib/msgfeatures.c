@@ -368,12 +368,15 @@ static void add_meta(struct group *g, const struct feature_input *in)
 	}
 }
 
-/* merge_duplicates - sum pairs of the same index from different groups */
-static void merge_duplicates(struct feature_vector *v)
+/* merge_duplicates - sum pairs of the same index from different groups;
+ * the pairs from own on (the meta group) that stay are counted in n_meta */
+static void merge_duplicates(struct feature_vector *v, size_t own)
 {
-	size_t out = 0;
+	size_t out = 0, own_out = 0;
 	dedup_reset();
 	for (size_t i = 0; i < v->n; i++) {
+		if (i == own)
+			own_out = out;
 		size_t s = dedup_slot(v->index[i]);
 		if (dedup.gen[s] == dedup.cur) {
 			v->value[dedup.pos[s]] += v->value[i];
@@ -386,14 +389,17 @@ static void merge_duplicates(struct feature_vector *v)
 		v->value[out] = v->value[i];
 		out++;
 	}
+	if (own >= v->n)
+		own_out = out;
 	v->n = out;
+	v->n_meta = out - own_out;
 }
 
 void features_extract(const struct feature_input *in, struct feature_vector *v)
 {
 	static _Thread_local struct group g, pairs, marks;
 
-	v->n = 0;
+	v->n = v->n_meta = 0;
 	g.n = pairs.n = marks.n = 0;
 	struct word_ctx wc = {.g = &g, .pairs = &pairs, .marks = &marks, .prefix = "s", .pair_prefix = "sb"};
 	if (in->subject != NULL) {
@@ -417,7 +423,8 @@ void features_extract(const struct feature_input *in, struct feature_vector *v)
 		add_sender(&g, in->from_addr);
 		group_flush(&g, v);
 	}
+	size_t own = v->n;
 	add_meta(&g, in);
 	group_flush(&g, v);
-	merge_duplicates(v);
+	merge_duplicates(v, own);
 }

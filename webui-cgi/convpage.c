@@ -6,13 +6,16 @@
  * come from the worker's parse (message_meta): the new text shown, the
  * quoted history and the signature folded into <details>; a mail that
  * had only HTML is shown as the text made from it, and its HTML only
- * through the sandboxed view. Nothing here writes to the database.
+ * through the sandboxed view. A sender who is a contact of the address
+ * book links to the customer file (SN/p/ID). Nothing here writes to the
+ * database.
  */
 #include "convpage.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose.h"
 #include "convforms.h"
 #include "db.h"
 #include "escape.h"
@@ -55,7 +58,10 @@
 	" coalesce(mm.parse_error, ''),"                                                                     \
 	" coalesce(to_char(mm.sent_at AT TIME ZONE $2, 'YYYY-MM-DD HH24:MI'), ''),"                          \
 	" coalesce(greatest(length(mm.text_new), length(mm.text_quoted), length(mm.text_signature)), 0)"     \
-	"   > " TEXT_SHOWN " FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id" \
+	"   > " TEXT_SHOWN ","                                                                               \
+	" coalesce(mm.contact_id, (SELECT ca.contact_id FROM mailroom.contact_addresses ca"                  \
+	"   WHERE ca.address = lower(mm.from_addr)))::text"                                                  \
+	" FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"                    \
 	" WHERE mm.conversation_id = $1::bigint ORDER BY m.received_at, m.id LIMIT 501"
 #define SQL_ATTACHMENTS                                                                                      \
 	"SELECT a.message_id, a.position, coalesce(a.filename, ''), a.content_type, a.size_bytes"            \
@@ -98,7 +104,8 @@ enum {
 	M_FROM_HTML,
 	M_PARSE_ERROR,
 	M_SENT,
-	M_CUT
+	M_CUT,
+	M_CONTACT /* the sender's contact, when one matches */
 };
 
 void conv_time(FILE *mem, const char *iso, const char *local)
@@ -260,6 +267,13 @@ static void message(FILE *mem, struct ctx *c, const char *id, const PGresult *m,
 	                                       : "in");
 	esc_attr(mem, uuid);
 	fputs("\">\n<header><span class=\"from\">", mem);
+	if (!PQgetisnull(m, i, M_CONTACT)) {
+		fputs("<a class=\"contact\" href=\"", mem);
+		esc_attr(mem, c->req->script_name);
+		fputs("/p/", mem);
+		esc_attr(mem, PQgetvalue(m, i, M_CONTACT));
+		fputs("\">", mem);
+	}
 	if (PQgetvalue(m, i, M_FROM_NAME)[0] != '\0') {
 		esc_html(mem, PQgetvalue(m, i, M_FROM_NAME));
 		fputs(" &lt;", mem);
@@ -268,6 +282,8 @@ static void message(FILE *mem, struct ctx *c, const char *id, const PGresult *m,
 	} else {
 		esc_html(mem, PQgetvalue(m, i, M_FROM_ADDR));
 	}
+	if (!PQgetisnull(m, i, M_CONTACT))
+		fputs("</a>", mem);
 	fputs("</span> ", mem);
 	conv_time(mem, PQgetvalue(m, i, M_ISO), PQgetvalue(m, i, M_LOCAL));
 	if (PQgetvalue(m, i, M_SENT)[0] != '\0' &&
@@ -358,6 +374,8 @@ int convpage_send(struct ctx *c, PGconn *conn, const struct session *s, const ch
 		fprintf(mem, "<p class=\"more\">Only the first %d messages are shown.</p>\n",
 		        CONV_MESSAGES_MAX);
 	fputs("</section>\n", mem);
+	if (can_act)
+		compose_links(mem, c, id);
 	struct conv_current cur = {id,
 	                           PQgetvalue(f, 0, F_TITLE),
 	                           PQgetvalue(f, 0, F_STATUS),

@@ -138,17 +138,31 @@ void app_head(FILE *mem, struct ctx *c, const struct session *s, const char *tit
 {
 	const char *sn = c->req->script_name;
 	page_head(mem, title);
+	int admin = strcmp(s->role, "admin") == 0, lead = admin || strcmp(s->role, "lead") == 0;
+	/* the pages of the navigation, and who sees each */
+	const struct {
+		const char *path, *label;
+		int shown;
+	} links[] = {
+	    {"/customers", "Customers", 1},
+	    {"/leads", "Leads", 1},
+	    {"/compose", "New mail", strcmp(s->role, "auditor") != 0},
+	    {"/templates/mail", "Mail templates", 1},
+	    {"/templates/notes", "Note templates", lead},
+	    {"/users", "Users", admin},
+	    {"/account", "Account", 1},
+	};
 	fputs("<header class=\"app\">\n<nav>\n<a class=\"home\" href=\"", mem);
 	esc_attr(mem, sn);
 	fputs("/\">Inbox</a>\n", mem);
-	if (strcmp(s->role, "admin") == 0) {
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		if (!links[i].shown)
+			continue;
 		fputs("<a href=\"", mem);
 		esc_attr(mem, sn);
-		fputs("/users\">Users</a>\n", mem);
+		fprintf(mem, "%s\">%s</a>\n", links[i].path, links[i].label);
 	}
-	fputs("<a href=\"", mem);
-	esc_attr(mem, sn);
-	fputs("/account\">Account</a>\n</nav>\n<span class=\"who\">", mem);
+	fputs("</nav>\n<span class=\"who\">", mem);
 	esc_html(mem, s->name);
 	fputs("</span>\n", mem);
 	form_open(mem, c, s, "/logout", "logout", "class=\"signout\"");

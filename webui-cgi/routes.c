@@ -13,8 +13,12 @@
 #include "account.h"
 #include "actions.h"
 #include "calfeed.h"
+#include "compose.h"
+#include "mailtpl.h"
 #include "conversation.h"
 #include "csrf.h"
+#include "customers.h"
+#include "customer.h"
 #include "db.h"
 #include "escape.h"
 #include "handler.h"
@@ -22,6 +26,7 @@
 #include "leads.h"
 #include "respond.h"
 #include "session.h"
+#include "signature.h"
 #include "signin.h"
 #include "users.h"
 
@@ -211,6 +216,7 @@ static const struct route routes[] = {
     {"POST", "/login", "", 0, 0, post_login},
     {"POST", "/logout", "", 0, 0, post_logout},
     {"GET", "/", "", 0, 0, inbox_get},
+    {"GET", "/c/", "/compose", 18, 0, compose_conv_get},
     {"GET", "/c/", "", 200, 1, conversation_get},
     {"GET", "/users", "", 0, 0, users_list},
     {"POST", "/users", "", 0, 0, users_add},
@@ -226,6 +232,52 @@ static const struct route routes[] = {
     {"GET", "/orgs", "", 0, 0, orgs_page},
     {"GET", "/leads", "", 0, 0, leads_page},
     {"GET", "/leads/report", "", 0, 0, leads_report},
+    {"GET", "/customers", "", 0, 0, customers_search},
+    {"GET", "/o/new", "", 0, 0, org_new_get},
+    {"POST", "/o", "", 0, 0, org_create},
+    {"GET", "/o/", "/edit", 20, 0, org_edit_get},
+    {"POST", "/o/", "/edit", 20, 0, org_edit_post},
+    {"GET", "/p/new", "", 0, 0, contact_new_get},
+    {"POST", "/p", "", 0, 0, contact_create},
+    {"GET", "/p/", "/edit", 20, 0, contact_edit_get},
+    {"POST", "/p/", "/edit", 20, 0, contact_edit_post},
+    {"POST", "/o/", "/merge", 20, 0, org_merge},
+    {"POST", "/p/", "/merge", 20, 0, contact_merge},
+    {"POST", "/o/", "/active", 20, 0, org_active},
+    {"POST", "/p/", "/active", 20, 0, contact_active},
+    {"GET", "/export/customers.csv", "", 0, 0, export_customers_csv},
+    {"GET", "/export/contacts.vcf", "", 0, 0, export_contacts_vcf},
+    {"GET", "/p/", "/export", 20, 0, export_contact},
+    /* the customer file: keep these after any fixed path under /o/ or /p/
+     * (e.g. GET /o/new), which they would otherwise take (the first match wins) */
+    {"GET", "/o/", "", 18, 0, custpage_org},
+    {"GET", "/p/", "", 18, 0, custpage_contact},
+    {"POST", "/o/", "/note", 18, 0, custact_org_note},
+    {"POST", "/o/", "/task", 18, 0, custact_org_task},
+    {"POST", "/o/", "/label", 18, 0, custact_org_label},
+    {"POST", "/o/", "/unlabel", 18, 0, custact_org_unlabel},
+    {"POST", "/o/", "/lead", 18, 0, custact_org_lead},
+    {"POST", "/p/", "/note", 18, 0, custact_contact_note},
+    {"POST", "/p/", "/task", 18, 0, custact_contact_task},
+    {"POST", "/p/", "/label", 18, 0, custact_contact_label},
+    {"POST", "/p/", "/unlabel", 18, 0, custact_contact_unlabel},
+    {"POST", "/p/", "/lead", 18, 0, custact_contact_lead},
+    {"POST", "/t/", "/done", 18, 0, custtask_done},
+    {"POST", "/t/", "/reopen", 18, 0, custtask_reopen},
+    {"GET", "/templates/notes", "", 0, 0, notetpl_list},
+    {"POST", "/templates/notes", "", 0, 0, notetpl_add},
+    {"GET", "/templates/notes/", "", 18, 0, notetpl_edit},
+    {"POST", "/templates/notes/", "", 18, 0, notetpl_update},
+    {"GET", "/compose", "", 0, 0, compose_new_get},
+    {"POST", "/compose", "", 0, 0, compose_post},
+    {"GET", "/templates/mail", "", 0, 0, mailtpl_list},
+    {"POST", "/templates/mail", "", 0, 0, mailtpl_create},
+    {"GET", "/templates/mail/", "", 18, 0, mailtpl_edit},
+    {"POST", "/templates/mail/", "", 18, 0, mailtpl_update},
+    {"GET", "/account/signature", "", 0, 0, signature_mine_get},
+    {"POST", "/account/signature", "", 0, 0, signature_mine_post},
+    {"GET", "/inboxes/", "/signature", 256, 0, signature_inbox_get},
+    {"POST", "/inboxes/", "/signature", 256, 0, signature_inbox_post},
 };
 
 /* same_origin - may this POST come from our own pages? Sec-Fetch-Site, when

@@ -11,7 +11,6 @@
  */
 #include "reminders.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "log.h"
 #include "noteoutcome.h"
 #include "notifymail.h"
+#include "smtpsend.h"
 
 #define FIRE_PER_RUN        "100"
 #define OUTBOX_PER_RUN      10
@@ -93,61 +93,14 @@ int reminders_fire_due(PGconn *conn, const struct mailroom_conf *conf, time_t no
 	return in_transaction(conn, fire_in_tx, conf, err, errlen);
 }
 
-/* The message being uploaded to curl. */
-struct upload {
-	const char *data;
-	size_t len, off;
-};
-
-/* upload_read - curl's read callback over the message in memory */
-static size_t upload_read(char *buf, size_t size, size_t nitems, void *userdata)
-{
-	struct upload *u = userdata;
-	size_t n = size * nitems;
-	if (n > u->len - u->off)
-		n = u->len - u->off;
-	memcpy(buf, u->data + u->off, n);
-	u->off += n;
-	return n;
-}
-
-/* smtp_send - hand one message to the SMTP server at url; 0 or -1 with err */
+/* smtp_send - hand one notification to the SMTP server of worker.notify; 0 or -1 with err */
 static int smtp_send(const struct mailroom_conf *conf, const char *to, const char *msg, size_t len, char *err,
                      size_t errlen)
 {
-	CURL *curl = curl_easy_init();
-	struct curl_slist *rcpt = NULL;
-	char from[400], rcpt_addr[400], cerr[CURL_ERROR_SIZE] = "";
-	struct upload u = {msg, len, 0};
-	CURLcode rc;
-
-	if (curl == NULL) {
-		snprintf(err, errlen, "curl_easy_init failed");
-		return -1;
-	}
-	snprintf(from, sizeof(from), "<%s>", conf->notify_from);
-	snprintf(rcpt_addr, sizeof(rcpt_addr), "<%s>", to);
-	rcpt = curl_slist_append(NULL, rcpt_addr);
-	curl_easy_setopt(curl, CURLOPT_URL, conf->notify_smtp_url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, from);
-	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
-	curl_easy_setopt(curl, CURLOPT_READFUNCTION, upload_read);
-	curl_easy_setopt(curl, CURLOPT_READDATA, &u);
-	curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)conf->notify_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)conf->notify_timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, cerr);
-	rc = curl_easy_perform(curl);
-	curl_slist_free_all(rcpt);
-	curl_easy_cleanup(curl);
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "%s", cerr[0] ? cerr : curl_easy_strerror(rc));
-		return -1;
-	}
-	return 0;
+	const char *rcpt[1] = {to};
+	struct smtpsend s = {conf->notify_smtp_url, (long)conf->notify_timeout_ms, conf->notify_from, rcpt,
+	                     1};
+	return smtpsend_message(&s, msg, len, err, errlen);
 }
 
 /* outbox_one - claim, build and send one queued mail in the caller's

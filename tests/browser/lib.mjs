@@ -9,7 +9,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -33,18 +33,6 @@ export const RUN = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`
 
 // The classes of keys 1 to 5 (the contract's order).
 export const CLASSES = ['customer', 'supplier', 'internal', 'newsletter', 'advertising'];
-
-// teamPages - are the inbox, conversation and action pages built in? The
-// route table of the source decides (a conversation route "/c/"), not a
-// page's answer, so that a broken page fails its test instead of
-// skipping it.
-export function teamPages() {
-	const routes = readFileSync(join(SRCDIR, 'webui-cgi', 'routes.c'), 'utf8');
-	return /\{\s*"(GET|POST)",\s*"\/c\/"/.test(routes);
-}
-export const NO_TEAM_PAGES = teamPages()
-	? false
-	: 'the inbox, conversation and action pages are not built in (no "/c/" route in webui-cgi/routes.c)';
 
 // --- Chromium ----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import {
-	NO_TEAM_PAGES, RUN, SN, URL_BASE, dropUsers, keepFailure, launch, makeUser, msgid, newContext,
+	RUN, SN, URL_BASE, dropUsers, keepFailure, launch, makeUser, msgid, newContext,
 	plainMail, screenshot, sendMail, signIn, sql,
 } from './lib.mjs';
 
@@ -17,7 +17,6 @@ let browser, ctxA, ctxB, pageA, pageB, ann, bob;
 const conv = {};
 
 before(async () => {
-	if (NO_TEAM_PAGES) return;
 	browser = await launch();
 	ann = makeUser('ann');
 	bob = makeUser('bob');
@@ -36,10 +35,10 @@ after(async () => {
 	dropUsers(ann, bob);
 });
 
-// guarded - a test of the team pages: skipped when they are not built
-// in, screenshots of both users' pages when it fails
+// guarded - a test of the team pages; screenshots of both users' pages
+// when it fails
 function guarded(name, body) {
-	test(name, { skip: NO_TEAM_PAGES }, async () => {
+	test(name, async () => {
 		try {
 			await body();
 		} catch (e) {

@@ -33,6 +33,9 @@ int main(void)
 		is_int(c->personal_policy, POLICY_METADATA, "sample: personal_policy");
 		is_int(c->milter_on_spool_failure, SPOOL_FAIL_TEMPFAIL, "sample: on_spool_failure");
 		ok(conf_list_has(&c->shared_inboxes, "INFO@example.com"), "shared inboxes compare without case");
+		ok(c->web_lead_reservation_roles.count == 1 &&
+		       conf_list_has(&c->web_lead_reservation_roles, "agent"),
+		   "sample: agents reserve the customers they write a note on");
 		conf_free(&c);
 	}
 	ok(c == NULL, "conf_free clears the pointer");
@@ -97,6 +100,8 @@ int main(void)
 	    {"deadlines = { followup_classes = [\"buyer\"]; };\n",
 	     "1: deadlines.followup_classes[0] \"buyer\": not a class (customer, supplier, internal, newsletter,"
 	     " advertising, unclassified)"},
+	    {"web = { lead_reservation_roles = [\"agent\", \"boss\"]; };\n",
+	     "1: web.lead_reservation_roles[1] \"boss\": not a role (admin, lead, agent, auditor)"},
 	    {"worker = { llm = { enabled = 1; }; };\n", "1: worker.llm.enabled must be true or false"},
 	    {"worker = { llm = { ask_below_confidence = 1.5; }; };\n",
 	     "1: worker.llm.ask_below_confidence = 1.5 is out of range [0, 1]"},

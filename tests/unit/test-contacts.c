@@ -1,5 +1,5 @@
 /* test-contacts.c - which domains, addresses and VIP values the CSV import takes. */
-#include "contacts.h"
+#include "contactfmt.h"
 
 #include <stddef.h>
 

@@ -96,6 +96,19 @@ static void test_learning(void)
 	ok(model_predict(m, "level:urgent", NULL, &spam[0]) == 0.5, "another head is untouched");
 	model_free(&m);
 	ok(m == NULL, "model_free clears the pointer");
+
+	/* A young model and one "urgent" correction: what the corrected message
+	 * shares with every other one (bias, direction, counts) must not make
+	 * every message urgent; the correction is about messages like it. */
+	ok(ham[0].n_meta > 0 && ham[0].n_meta < ham[0].n, "the meta group is marked: %zu of %zu pairs",
+	   ham[0].n_meta, ham[0].n);
+	m = model_new();
+	ok(model_learn(m, "level:urgent", NULL, &ham[2], 1, 5.0) == 0, "one urgent correction on a new model");
+	double same = model_predict(m, "level:urgent", NULL, &ham[2]),
+	       unrelated = model_predict(m, "level:urgent", NULL, &spam[2]);
+	ok(same > 0.95, "the corrected message is now urgent: %.3f", same);
+	ok(unrelated < 0.7, "a message with no word or sender in common stays near even: %.3f", unrelated);
+	model_free(&m);
 }
 
 static void test_inboxes(void)

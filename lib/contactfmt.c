@@ -1,9 +1,9 @@
-/* contacts.c - what the CSV columns are called and which values they take.
+/* contactfmt.c - what the CSV columns are called and which values they take.
  *
  * The limits are the schema's (schema/002_worker.sql): a value the check
  * here lets through is one the database accepts.
  */
-#include "contacts.h"
+#include "contactfmt.h"
 
 #include <string.h>
 #include <strings.h>

@@ -1,4 +1,4 @@
-/* contacts-export.c - the address book as CSV, in the format import reads.
+/* contactsexport.c - the address book as CSV, in the format import reads.
  *
  * One row per contact with its organisation's columns repeated, one row
  * per organisation without contacts, then the contacts without an
@@ -7,7 +7,7 @@
  * read-only snapshot. What an import could not read back is written all
  * the same and named in a warning.
  */
-#include "contacts.h"
+#include "contactfmt.h"
 
 #include <stdlib.h>
 #include <string.h>
