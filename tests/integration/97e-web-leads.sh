@@ -164,6 +164,16 @@ is "$(get "/leads/report?from=2026-01-10&to=2026-01-11" "$c3")" 200 "an auditor 
 is "$(figure "$a1_id" closed)/$(figure "$a1_id" notes)" "1/3" "the auditor sees the same figures"
 is "$(get "/leads?q=$tok" "$c3")" 200 "an auditor may read the queue"
 
+# A lead closed through the customer file's form counts for today
+today=$(TZ=Europe/Berlin date +%F)
+get "/leads/report?from=$today&to=$today&user=$a2_id" "$c2" >/dev/null
+before=$(figure "$a2_id" closed)
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Origin: ${URL%/mailroom.cgi*}" -H "Cookie: __Host-mailroom=$c2" \
+	--data-urlencode "csrf=$(web_csrf "$c2" customer-lead)" --data-urlencode lead_status=closed "$URL/o/$X/lead")" 303 \
+	"the second agent closes a lead on its page"
+get "/leads/report?from=$today&to=$today&user=$a2_id" "$c2" >/dev/null
+is "$(figure "$a2_id" closed)" "$((before + 1))" "the report counts it for today"
+
 # --- 6. bad parameters -----------------------------------------------------------------------
 long=$(printf 'x%.0s' {1..201})
 for bad in "q=$long" lead=open2 kind=person page=0 page=201 page=1x "page=1&page=2" sort=name; do
