@@ -27,6 +27,7 @@
 #include "import.h"
 #include "inbox.h"
 #include "multipart.h"
+#include "leads.h"
 #include "respond.h"
 #include "session.h"
 #include "signature.h"
@@ -244,6 +245,8 @@ static const struct route routes[] = {
     {"POST", "/attachments/", "/active", 20, 0, stdattach_active},
     {"GET", "/import", "", 0, 0, import_page},
     {"POST", "/import", "", 0, 0, import_post},
+    {"GET", "/leads", "", 0, 0, leads_page},
+    {"GET", "/leads/report", "", 0, 0, leads_report},
     {"GET", "/customers", "", 0, 0, customers_search},
     {"GET", "/o/new", "", 0, 0, org_new_get},
     {"POST", "/o", "", 0, 0, org_create},
