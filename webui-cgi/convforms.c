@@ -1,7 +1,7 @@
-/* convforms.c - render the action forms of a conversation (the contract's
- * table in docs/web.md): claim, release, handover, assign, status, title,
+/* convforms.c - render the action forms of a conversation (the action
+ * table of docs/web.md): claim, release, handover, assign, status, title,
  * folder, private, label, note, reminder, read, unread, classify,
- * priority. Field names and values are the contract's; every value from
+ * priority. Field names and values are those of docs/web.md; every value from
  * the database is escaped. Nothing here acts: the forms only post. */
 #include "convforms.h"
 

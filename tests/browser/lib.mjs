@@ -31,7 +31,7 @@ export const ARTEFACTS = process.env.MAILROOM_ARTEFACTS || join(SRCDIR, '.run', 
 // A token unique to this run, in every login, subject and text we make.
 export const RUN = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 
-// The classes of keys 1 to 5 (the contract's order).
+// The classes of keys 1 to 5 (the order of docs/web.md).
 export const CLASSES = ['customer', 'supplier', 'internal', 'newsletter', 'advertising'];
 
 // --- Chromium ----------------------------------------------------------------

@@ -6,7 +6,7 @@
 # shared inbox of this run whose members are the two agents of this run,
 # so that the page's rows can be compared with what the database holds.
 #
-# 1. The rows carry the contract's markup (level, class, status, due,
+# 1. The rows carry the markup of docs/web.md (level, class, status, due,
 #    holder, assignee, labels, escaped title, unread marker, checkbox of
 #    the bulk form); the bulk form, the filters and their counts are there.
 # 2. Each filter narrows to exactly the expected conversations.

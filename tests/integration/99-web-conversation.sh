@@ -13,7 +13,7 @@
 # 1. The page: messages in order with direction, everything escaped, the
 #    history folded, the HTML link and sandboxed frame, attachment links,
 #    the timeline (note, reminder, recorded action), labels and every
-#    action form of the contract; GET changes nothing.
+#    action form of docs/web.md; GET changes nothing.
 # 2. The HTML view: nothing executable or remote left; its own headers.
 # 3. The attachment: the same bytes (SHA-256) as sent, a safe file name,
 #    a download that is never rendered.
