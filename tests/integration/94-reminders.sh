@@ -24,10 +24,8 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-CTL=$top_builddir/ctl/mailroomctl
-[[ -x $CTL && -x $WORKER_BIN ]] || bail "mailroomctl or mailroom-worker not built"
-[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
-ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
+require_web
+[[ -x $WORKER_BIN ]] || bail "mailroom-worker not built"
 
 # wait_admin QUERY EXPECTED [TIMEOUT] - poll as the superuser until QUERY prints EXPECTED; ROWS the last answer
 wait_admin() {

@@ -22,11 +22,8 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-CTL=$top_builddir/ctl/mailroomctl
-[[ -x $CTL ]] || bail "mailroomctl not built"
+require_web
 command -v argon2 >/dev/null || bail "the argon2 command is missing (apt-get install argon2)"
-[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
-ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
 ctlq() { ctl "$@" >/dev/null; }
 URL=$WEB_URL
 ORIGIN=$WEB_ORIGIN

@@ -25,10 +25,7 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-CTL=$top_builddir/ctl/mailroomctl
-[[ -x $CTL ]] || bail "mailroomctl not built"
-[[ -n $WEB_URL ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
-ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
+require_web
 TZ_CONF=$("$WORKER_BIN" -n -c "$MAILROOM_CONF" | sed -n 's/^deadlines\.timezone = "\(.*\)";$/\1/p')
 [[ -n $TZ_CONF ]] || bail "cannot read deadlines.timezone"
 

@@ -24,10 +24,7 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-CTL=$top_builddir/ctl/mailroomctl
-[[ -x $CTL ]] || bail "mailroomctl not built"
-[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
-ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
+require_web
 URL=$MAILROOM_URL
 ORIGIN=${URL%/mailroom.cgi*}
 

@@ -37,9 +37,7 @@
 . "$(dirname "$0")/lib.sh"
 require_stack
 
-CTL=$top_builddir/ctl/mailroomctl
-[[ -x $CTL ]] || bail "mailroomctl not built"
-[[ -n ${MAILROOM_URL:-} ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
+require_web
 [[ -n $(stack_workers) ]] || devsh start worker || bail "mailroom-worker is not running and did not start"
 URL=$MAILROOM_URL
 ORIGIN=${URL%/mailroom.cgi*}

@@ -628,6 +628,15 @@ WEB_URL=${MAILROOM_URL:-}
 WEB_ORIGIN=${WEB_URL%/mailroom.cgi*}
 WEB_BASE=${WEB_URL#"$WEB_ORIGIN"}
 
+# require_web - bail out unless mailroomctl is built and lighttpd runs;
+# then CTL is mailroomctl and ctl ARGS... runs it with the stack's settings
+require_web() {
+	CTL=$top_builddir/ctl/mailroomctl
+	[[ -x $CTL ]] || bail "mailroomctl not built"
+	[[ -n $WEB_URL ]] || bail "MAILROOM_URL is not set: ./dev.sh up starts lighttpd"
+}
+ctl() { "$CTL" -c "$MAILROOM_CONF" "$@"; }
+
 # web_login_form - GET /login of $MAILROOM_URL; LC the login cookie, LF the form's token
 web_login_form() {
 	curl -s -D "$T_TMP/lf.hdr" -o "$T_TMP/lf.html" "$MAILROOM_URL/login"
