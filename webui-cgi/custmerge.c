@@ -62,6 +62,28 @@ static int finish(struct ctx *c, PGconn **conn, int rc, const char *err, char ki
 	return respond_redirect(c->out, c->req->script_name, path, NULL);
 }
 
+/* audit - the audit row "NOUN.VERB" on NOUN:ID with before b and after a
+ * (both released here); -1 with err set when it fails */
+static int audit(PGconn *conn, const struct session *s, const char *noun, const char *verb, const char *id,
+                 json_t *b, json_t *a, char *err, size_t errlen)
+{
+	char action[32], object[48];
+	char *bs = b != NULL ? json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	char *as = a != NULL ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	int rc = 0;
+	snprintf(action, sizeof(action), "%s.%s", noun, verb);
+	snprintf(object, sizeof(object), "%s:%s", noun, id);
+	if (bs == NULL || as == NULL)
+		rc = -1, snprintf(err, errlen, "out of memory");
+	else if (web_audit(conn, s, action, object, bs, as, err, errlen) < 0)
+		rc = -1;
+	free(bs);
+	free(as);
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
 /* merge - POST /o/ID/merge, /p/ID/merge; 303 to the record that stays */
 static int merge(struct ctx *c, char kind, const char *id)
 {
@@ -69,7 +91,7 @@ static int merge(struct ctx *c, char kind, const char *id)
 	const char *noun = kind == 'o' ? "organisation" : "contact";
 	struct session s;
 	PGconn *conn;
-	char err[1024], action[32], object[48];
+	char err[1024];
 	if (!lead_begin(c, "customer-merge", id, &conn, &s))
 		return 0;
 	if (into == NULL || !id_ok(into) || strcmp(into, id) == 0) {
@@ -94,18 +116,7 @@ static int merge(struct ctx *c, char kind, const char *id)
 		json_t *b = json_pack("{s:b, s:n}", "active", 1, "merged_into");
 		json_t *a = json_pack("{s:b, s:s, s:o}", "active", 0, "merged_into", into, "moved",
 		                      json_loads(PQgetvalue(r, 0, 0), 0, NULL));
-		char *bs = b != NULL ? json_dumps(b, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		char *as = a != NULL ? json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		snprintf(action, sizeof(action), "%s.merge", noun);
-		snprintf(object, sizeof(object), "%s:%s", noun, id);
-		if (bs == NULL || as == NULL)
-			rc = -1, snprintf(err, sizeof(err), "out of memory");
-		else if (web_audit(conn, &s, action, object, bs, as, err, sizeof(err)) < 0)
-			rc = -1;
-		free(bs);
-		free(as);
-		json_decref(a);
-		json_decref(b);
+		rc = audit(conn, &s, noun, "merge", id, b, a, err, sizeof(err));
 	}
 	PQclear(r);
 	return finish(c, &conn, rc, err, kind, rc == 0 ? into : id);
@@ -118,7 +129,7 @@ static int set_active(struct ctx *c, char kind, const char *id)
 	const char *noun = kind == 'o' ? "organisation" : "contact";
 	struct session s;
 	PGconn *conn;
-	char err[1024], action[32], object[48];
+	char err[1024];
 	if (!lead_begin(c, "customer-active", id, &conn, &s))
 		return 0;
 	if (v == NULL || (strcmp(v, "1") != 0 && strcmp(v, "0") != 0)) {
@@ -136,18 +147,7 @@ static int set_active(struct ctx *c, char kind, const char *id)
 	if (rc == 0 && (strcmp(PQgetvalue(r, 0, 0), "true") == 0) != (v[0] == '1')) {
 		json_t *b = json_pack("{s:b}", "active", v[0] != '1');
 		json_t *a = json_pack("{s:b}", "active", v[0] == '1');
-		char *bs = b != NULL ? json_dumps(b, JSON_COMPACT) : NULL,
-		     *as = a != NULL ? json_dumps(a, JSON_COMPACT) : NULL;
-		snprintf(action, sizeof(action), "%s.active", noun);
-		snprintf(object, sizeof(object), "%s:%s", noun, id);
-		if (bs == NULL || as == NULL)
-			rc = -1, snprintf(err, sizeof(err), "out of memory");
-		else if (web_audit(conn, &s, action, object, bs, as, err, sizeof(err)) < 0)
-			rc = -1;
-		free(bs);
-		free(as);
-		json_decref(a);
-		json_decref(b);
+		rc = audit(conn, &s, noun, "active", id, b, a, err, sizeof(err));
 	}
 	PQclear(r);
 	return finish(c, &conn, rc, err, kind, id);
