@@ -1,6 +1,7 @@
 /* test-conf.c - mailroom.conf: defaults, the sample, and every kind of error with file:line. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -19,6 +20,37 @@ static struct mailroom_conf *load_text(const char *text, char *err, size_t errle
 	struct mailroom_conf *c = conf_load(path, err, errlen);
 	unlink(path);
 	return c;
+}
+
+/* group_continues - does key line `line` keep -n's groups contiguous?
+ * Remembers every group left so far (a group is a key's dotted prefix);
+ * false when a line's group or one of its parents was left before. */
+static int group_continues(char *prev, const char *line)
+{
+	static char left[64][128];
+	static int n_left;
+	char key[128];
+	size_t klen = strcspn(line, " ");
+	if (klen >= sizeof(key))
+		return 0;
+	memcpy(key, line, klen);
+	key[klen] = '\0';
+	int ok_line = 1;
+	for (int i = 0; i < n_left; i++) {
+		size_t l = strlen(left[i]);
+		if (strncmp(key, left[i], l) == 0 && key[l] == '.')
+			ok_line = 0;
+	}
+	/* every group of prev that key is not in is now left */
+	for (char *dot = strchr(prev, '.'); dot != NULL; dot = strchr(dot + 1, '.')) {
+		size_t l = (size_t)(dot - prev);
+		if ((strncmp(key, prev, l) != 0 || key[l] != '.') && n_left < 64 && l < sizeof(left[0])) {
+			memcpy(left[n_left], prev, l);
+			left[n_left++][l] = '\0';
+		}
+	}
+	snprintf(prev, 512, "%s", key);
+	return ok_line;
 }
 
 int main(void)
@@ -58,11 +90,16 @@ int main(void)
 		conf_print(c, out);
 		rewind(out);
 		char line[512];
-		int seen = 0;
-		while (fgets(line, sizeof(line), out))
+		int seen = 0, grouped = 1;
+		char prev[512] = "";
+		while (fgets(line, sizeof(line), out)) {
 			seen |= strcmp(line, "milter.commit.max_batch = 8;\n") == 0;
+			if (line[0] != '#')
+				grouped &= group_continues(prev, line);
+		}
 		fclose(out);
 		ok(seen, "-n output shows the effective value");
+		ok(grouped, "-n output keeps each group's keys together (it can be nested back into a file)");
 		is_int(c->llm_json_mode, 0, "a boolean");
 		ok(c->llm_ask_below_confidence == 1.0, "an integer where a real is wanted");
 		conf_free(&c);
