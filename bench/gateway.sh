@@ -47,6 +47,8 @@
 #   BENCH_LAT_MESSAGES [2000]   messages per latency run (0: skip)
 #   BENCH_LAT_CONNECTIONS [20]  connections of a latency run
 #   BENCH_LAT_SERIAL [300]      messages of the one-connection latency run (0: skip)
+#   BENCH_NOOP_ARGS []          options of bench/noop-milter, e.g. -h: it also adds
+#                               the three headers mailroom-milter adds
 #   BENCH_COMMIT_WAIT_US []     milter.commit.max_wait_us of the bench milter
 #                               (empty: the dev stack's value or the default).
 #                               Several values, e.g. "500 0": the mailroom
@@ -437,7 +439,7 @@ start_milters() {
   rm -f "$SOCKDIR"/noop.sock "$SOCKDIR"/mailroom.sock
   # The no-op milter needs no privileges: it runs as mailroom from the start.
   setsid setpriv --reuid=mailroom --regid=mailroom --init-groups \
-    "$BIN/noop-milter" "unix:$SOCKDIR/noop.sock" </dev/null >>"$B/log/noop-milter.log" 2>&1 &
+    "$BIN/noop-milter" ${BENCH_NOOP_ARGS:-} "unix:$SOCKDIR/noop.sock" </dev/null >>"$B/log/noop-milter.log" 2>&1 &
   NOOP_PID=$!
   wait_socket "$SOCKDIR/noop.sock" "$NOOP_PID" "$B/log/noop-milter.log"
   start_mailroom_milter

@@ -31,6 +31,7 @@
 struct glue_ctx {
 	struct msg_conn *conn;
 	struct msg *msg;
+	unsigned long no_reply;       /* the SMFIP_NR_* steps the MTA agreed to */
 	struct glue_ctx *prev, *next; /* glue_sessions, under glue_lock */
 };
 
@@ -44,8 +45,8 @@ static struct spool *glue_spool;
  * every callback passes a gate: glue_quiesce() closes it, waits for the
  * callbacks inside and frees the sessions left behind. Their messages
  * were never answered: Postfix tempfails them and the clients retry. */
-static int glue_stopping;		/* under glue_lock */
-static long glue_running;		/* callbacks inside the gate, under glue_lock */
+static int glue_stopping;              /* under glue_lock */
+static long glue_running;              /* callbacks inside the gate, under glue_lock */
 static struct glue_ctx *glue_sessions; /* open sessions, under glue_lock */
 
 void glue_set_spool(struct spool *spool)
@@ -150,7 +151,7 @@ long glue_quiesce(long ms)
 	}
 	if (abandoned > 0)
 		log_info("stopping: %ld messages in progress were not answered; their senders will retry",
-			 abandoned);
+		         abandoned);
 	return running;
 }
 
@@ -164,23 +165,53 @@ static struct glue_ctx *ctx_of(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
-static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
-			       unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
-			       unsigned long *pf3)
+/* The steps where we never answer anything but "go on". Where the MTA
+ * agreed, a callback must say SMFIS_NOREPLY: libmilter turns any other
+ * answer into no reply as well, but logs an error for each (per header,
+ * nine or more per message: a socket and a failed connect to /dev/log each
+ * where no syslog daemon runs, a flood in mail.err where one does). */
+#define GLUE_NO_REPLY_STEPS                                                                                  \
+	(SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
+
+/* go_on - the answer that lets the MTA continue after step */
+static sfsistat go_on(const struct glue_ctx *g, unsigned long step)
+{
+	return g != NULL && (g->no_reply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* session_new - per-connection state, listed for glue_quiesce(); NULL when out of memory */
+static struct glue_ctx *session_new(SMFICTX *ctx)
+{
+	struct glue_ctx *g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+	session_add(g);
+	smfi_setpriv(ctx, g);
+	return g;
+}
+
+static sfsistat serve_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                                unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+                                unsigned long *pf3)
 {
 	/* Actions: add our headers, change (delete) forged ones, name our macros. */
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST);
 	/* Steps: skip what we never look at; no replies where we always continue. */
-	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | SMFIP_NR_CONN |
-			     SMFIP_NR_HELO | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+	unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_HDR_LEADSPC | GLUE_NO_REPLY_STEPS;
 	if ((f1 & SMFIP_HDR_LEADSPC) == 0) {
 		log_warnx("the MTA cannot pass header values with their leading space; records would not be "
-			  "byte-exact: refusing to filter (Postfix >= 2.6 can)");
+		          "byte-exact: refusing to filter (Postfix >= 2.6 can)");
 		return SMFIS_REJECT;
 	}
 	*pf1 = f1 & want;
 	*pf2 = 0;
 	*pf3 = 0;
+	/* Negotiation comes first on every connection: the session starts here,
+	 * so that every later callback knows which steps it must not answer. */
+	struct glue_ctx *g = session_new(ctx);
+	if (g == NULL)
+		return SMFIS_TEMPFAIL;
+	g->no_reply = *pf1 & GLUE_NO_REPLY_STEPS;
 	/* Ask for the macros we read, in the stages where they are right:
 	 * never {daemon_name} at end of message, where cleanup(8) answers
 	 * with its own name. Without SETSYMLIST the MTA's settings apply
@@ -200,10 +231,10 @@ static const char *addr_text(const struct sockaddr *sa, char *buf, size_t len)
 		return NULL;
 	if (sa->sa_family == AF_INET)
 		return inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
-				 (socklen_t)len);
+		                 (socklen_t)len);
 	if (sa->sa_family == AF_INET6)
 		return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
-				 (socklen_t)len);
+		                 (socklen_t)len);
 	return NULL;
 }
 
@@ -229,38 +260,36 @@ static sfsistat serve_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr
 		addr = NULL;
 		hostname = NULL;
 	}
-	struct glue_ctx *g = calloc(1, sizeof(*g));
-	if (g == NULL || (g->conn = msg_conn_new(hostname, addr)) == NULL) {
-		free(g);
+	struct glue_ctx *g = ctx_of(ctx);
+	if (g == NULL && (g = session_new(ctx)) == NULL)
 		return SMFIS_TEMPFAIL;
-	}
-	session_add(g);
-	smfi_setpriv(ctx, g);
-	return SMFIS_CONTINUE;
+	/* Without the connection's facts MAIL FROM is answered 4xx (serve_envfrom). */
+	msg_conn_free(&g->conn);
+	g->conn = msg_conn_new(hostname, addr);
+	return go_on(g, SMFIP_NR_CONN);
 }
 
 static sfsistat serve_helo(SMFICTX *ctx, char *helo)
 {
 	struct glue_ctx *g = ctx_of(ctx);
 	/* Local submission has no client, so no HELO either (Postfix says "localhost"). */
-	if (g != NULL && g->conn->client_addr != NULL)
+	if (g != NULL && g->conn != NULL && g->conn->client_addr != NULL)
 		msg_conn_helo(g->conn, helo);
-	return SMFIS_CONTINUE;
+	return go_on(g, SMFIP_NR_HELO);
 }
 
 static sfsistat serve_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct glue_ctx *g = ctx_of(ctx);
-	if (g == NULL)
+	if (g == NULL || g->conn == NULL)
 		return SMFIS_TEMPFAIL;
 	msg_free(&g->msg);
 	struct gateway *gw = current_gateway();
 	if (gw != NULL)
 		g->msg = msg_new(g->conn, gw, glue_spool, argv[0], (const char *const *)argv + 1,
-				 smfi_getsymval(ctx, "{daemon_name}"), smfi_getsymval(ctx, "{auth_authen}"));
+		                 smfi_getsymval(ctx, "{daemon_name}"), smfi_getsymval(ctx, "{auth_authen}"));
 	gateway_unref(&gw);
 	return g->msg != NULL ? SMFIS_CONTINUE : SMFIS_TEMPFAIL;
-	return SMFIS_CONTINUE;
 }
 
 static sfsistat serve_envrcpt(SMFICTX *ctx, char **argv)
@@ -268,7 +297,7 @@ static sfsistat serve_envrcpt(SMFICTX *ctx, char **argv)
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
 		msg_rcpt(g->msg, argv[0], (const char *const *)argv + 1);
-	return SMFIS_CONTINUE;
+	return go_on(g, SMFIP_NR_RCPT);
 }
 
 static sfsistat serve_header(SMFICTX *ctx, char *name, char *value)
@@ -276,7 +305,7 @@ static sfsistat serve_header(SMFICTX *ctx, char *name, char *value)
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
 		msg_header(g->msg, name, value);
-	return SMFIS_CONTINUE;
+	return go_on(g, SMFIP_NR_HDR);
 }
 
 static sfsistat serve_eoh(SMFICTX *ctx)
@@ -284,7 +313,7 @@ static sfsistat serve_eoh(SMFICTX *ctx)
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
 		msg_eoh(g->msg);
-	return SMFIS_CONTINUE;
+	return go_on(g, SMFIP_NR_EOH);
 }
 
 static sfsistat serve_body(SMFICTX *ctx, unsigned char *data, size_t len)
@@ -292,7 +321,7 @@ static sfsistat serve_body(SMFICTX *ctx, unsigned char *data, size_t len)
 	struct glue_ctx *g = ctx_of(ctx);
 	if (g != NULL && g->msg != NULL)
 		msg_body(g->msg, data, len);
-	return SMFIS_CONTINUE;
+	return go_on(g, SMFIP_NR_BODY);
 }
 
 /* apply_headers - remove forged X-Mailroom-* headers, add ours */
@@ -363,14 +392,21 @@ static sfsistat serve_close(SMFICTX *ctx)
 }
 
 /* The callbacks libmilter calls: each passes the gate (see glue_stopping). */
-#define GATED(call)                                                                                \
-	do {                                                                                       \
-		if (gate_enter() < 0)                                                              \
-			return SMFIS_TEMPFAIL;                                                     \
-		sfsistat gated_rc = (call);                                                        \
-		gate_leave();                                                                      \
-		return gated_rc;                                                                   \
+#define GATED(call)                                                                                          \
+	do {                                                                                                 \
+		if (gate_enter() < 0)                                                                        \
+			return SMFIS_TEMPFAIL;                                                               \
+		sfsistat gated_rc = (call);                                                                  \
+		gate_leave();                                                                                \
+		return gated_rc;                                                                             \
 	} while (0)
+
+static sfsistat glue_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                               unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+                               unsigned long *pf3)
+{
+	GATED(serve_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3));
+}
 
 static sfsistat glue_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 {
@@ -466,7 +502,7 @@ int glue_listen(const char *socket, const char *socket_group, int timeout_s, cha
 		struct group *gr = getgrnam(socket_group);
 		if (gr == NULL || chown(path, (uid_t)-1, gr->gr_gid) < 0) {
 			snprintf(err, errlen, "cannot give %s to group %s: %s", path, socket_group,
-				 gr == NULL ? "no such group" : strerror(errno));
+			         gr == NULL ? "no such group" : strerror(errno));
 			return -1;
 		}
 	}

@@ -119,11 +119,13 @@ static void *committer_main(void *arg)
 		commit_batch(s, batch);
 
 		pthread_mutex_lock(&s->lock);
-		for (struct spool_pending *p = batch; p != NULL; p = p->next)
+		for (struct spool_pending *p = batch, *next; p != NULL; p = next) {
+			next = p->next; /* p may be gone once its writer sees done */
 			p->done = 1;
+			pthread_cond_signal(&p->woken);
+		}
 		s->batches++;
 		s->records += n;
-		pthread_cond_broadcast(&s->done);
 		pthread_mutex_unlock(&s->lock);
 		if (s->on_commit != NULL)
 			s->on_commit(s->on_commit_arg);
@@ -171,12 +173,10 @@ struct spool *spool_open(const char *dir, long max_batch, long max_wait_us, char
 	remove_abandoned(s->tmp_fd);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->work, NULL);
-	pthread_cond_init(&s->done, NULL);
 	if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
 		snprintf(err, errlen, "cannot start the spool committer thread");
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->work);
-		pthread_cond_destroy(&s->done);
 		goto fail;
 	}
 	s->started = 1;
@@ -206,7 +206,6 @@ void spool_close(struct spool **spoolp)
 		pthread_join(s->committer, NULL);
 		pthread_mutex_destroy(&s->lock);
 		pthread_cond_destroy(&s->work);
-		pthread_cond_destroy(&s->done);
 	}
 	close(s->tmp_fd);
 	close(s->new_fd);
@@ -223,16 +222,17 @@ int spool_file_create(struct spool *s, const char *name, struct spool_file *f)
 		return -1;
 	}
 	f->written = 0;
+	f->fill = 0;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	f->fd = openat(s->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	return f->fd < 0 ? -1 : 0;
 }
 
-int spool_file_write(struct spool_file *f, const void *buf, size_t len)
+/* write_all - write(2) until all of p is written; 0 or -1 with errno */
+static int write_all(int fd, const unsigned char *p, size_t len)
 {
-	const char *p = buf;
 	while (len > 0) {
-		ssize_t n = write(f->fd, p, len);
+		ssize_t n = write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -243,14 +243,38 @@ int spool_file_write(struct spool_file *f, const void *buf, size_t len)
 		}
 		p += n;
 		len -= (size_t)n;
-		f->written += (uint64_t)n;
 	}
+	return 0;
+}
+
+/* flush - write what is gathered; 0 or -1 with errno */
+static int flush(struct spool_file *f)
+{
+	size_t n = f->fill;
+	f->fill = 0;
+	return write_all(f->fd, f->buf, n);
+}
+
+int spool_file_write(struct spool_file *f, const void *buf, size_t len)
+{
+	f->written += (uint64_t)len;
+	if (f->fill + len <= sizeof(f->buf)) {
+		memcpy(f->buf + f->fill, buf, len);
+		f->fill += len;
+		return 0;
+	}
+	if (flush(f) < 0)
+		return -1;
+	if (len >= sizeof(f->buf))
+		return write_all(f->fd, buf, len);
+	memcpy(f->buf, buf, len);
+	f->fill = len;
 	return 0;
 }
 
 int spool_file_commit(struct spool *s, struct spool_file *f)
 {
-	if (fdatasync(f->fd) < 0) {
+	if (flush(f) < 0 || fdatasync(f->fd) < 0) {
 		int e = errno;
 		spool_file_discard(s, f);
 		errno = e;
@@ -267,18 +291,20 @@ int spool_file_commit(struct spool *s, struct spool_file *f)
 
 	struct spool_pending p = {0};
 	snprintf(p.name, sizeof(p.name), "%s", f->name);
+	pthread_cond_init(&p.woken, NULL);
 	/* p lives on this stack until the committer marks it done below. */
 	pthread_mutex_lock(&s->lock);
 	if (s->tail != NULL)
 		s->tail->next = &p;
 	else
 		s->head = &p; // cppcheck-suppress autoVariables
-	s->tail = &p;	  // cppcheck-suppress autoVariables
+	s->tail = &p;         // cppcheck-suppress autoVariables
 	s->queued++;
 	pthread_cond_signal(&s->work);
 	while (!p.done)
-		pthread_cond_wait(&s->done, &s->lock);
+		pthread_cond_wait(&p.woken, &s->lock);
 	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&p.woken);
 	if (p.result != 0) {
 		/* Rename failed or was withdrawn: the file may still be in tmp/. */
 		unlinkat(s->tmp_fd, f->name, 0);

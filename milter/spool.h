@@ -16,11 +16,14 @@
 
 #define SPOOL_NAME_MAX 64
 
+#define SPOOL_WRITE_BUF 16384 /* bytes gathered before a write(2): a header is several pieces */
+
 struct spool_pending {
 	struct spool_pending *next;
 	char name[SPOOL_NAME_MAX];
 	int done;
-	int result; /* 0 or an errno value */
+	int result;           /* 0 or an errno value */
+	pthread_cond_t woken; /* its writer waits here: a batch wakes only its own writers */
 };
 
 struct spool {
@@ -31,7 +34,6 @@ struct spool {
 
 	pthread_mutex_t lock;
 	pthread_cond_t work; /* the committer waits here for records */
-	pthread_cond_t done; /* writers wait here for their batch */
 	struct spool_pending *head, *tail;
 	size_t queued;
 	int stop;
@@ -49,7 +51,9 @@ struct spool {
 struct spool_file {
 	int fd;
 	char name[SPOOL_NAME_MAX];
-	uint64_t written;
+	uint64_t written; /* bytes passed to spool_file_write */
+	size_t fill;      /* of buf, not yet written to fd */
+	unsigned char buf[SPOOL_WRITE_BUF];
 };
 
 /* spool_open - create or open the spool at dir, remove abandoned tmp files,
@@ -60,7 +64,8 @@ void spool_close(struct spool **spoolp);
 
 /* spool_file_create - open tmp/NAME for writing; 0 or -1 with errno */
 int spool_file_create(struct spool *spool, const char *name, struct spool_file *f);
-/* spool_file_write - write all of buf; 0 or -1 with errno (ENOSPC when full) */
+/* spool_file_write - write all of buf (gathered, written when the buffer
+ * fills and at commit); 0 or -1 with errno (ENOSPC when full) */
 int spool_file_write(struct spool_file *f, const void *buf, size_t len);
 /* spool_file_commit - sync, close and commit f with the next batch; waits
  * until the record is durable in new/. 0, or -1 with errno: the record is

@@ -64,7 +64,8 @@ int main(void)
 	if (c != NULL) {
 		is_int(c->personal_policy, POLICY_METADATA, "sample: personal_policy");
 		is_int(c->milter_on_spool_failure, SPOOL_FAIL_TEMPFAIL, "sample: on_spool_failure");
-		ok(conf_list_has(&c->shared_inboxes, "INFO@example.com"), "shared inboxes compare without case");
+		ok(conf_list_has(&c->shared_inboxes, "INFO@example.com"),
+		   "shared inboxes compare without case");
 		ok(c->web_lead_reservation_roles.count == 1 &&
 		       conf_list_has(&c->web_lead_reservation_roles, "agent"),
 		   "sample: agents reserve the customers they write a note on");
@@ -73,9 +74,9 @@ int main(void)
 	ok(c == NULL, "conf_free clears the pointer");
 
 	c = load_text("gateway = { local_domains = [\"Example.COM\"]; personal_policy = \"none\"; };\n"
-		      "milter = { commit = { max_batch = 8; }; };\n"
-		      "worker = { llm = { json_mode = false; ask_below_confidence = 1; }; };\n",
-		      err, sizeof(err), path, sizeof(path));
+	              "milter = { commit = { max_batch = 8; }; };\n"
+	              "worker = { llm = { json_mode = false; ask_below_confidence = 1; }; };\n",
+	              err, sizeof(err), path, sizeof(path));
 	ok(c != NULL, "a partial file loads over the defaults");
 	if (c != NULL) {
 		is_str(c->local_domains.items[0], "example.com", "domains are folded to lower case");
@@ -117,16 +118,18 @@ int main(void)
 	    {"gateway = { personal_policy = \"some\"; };\n",
 	     "1: gateway.personal_policy must be one of: full, metadata, none"},
 	    {"gateway = { internal_networks = [\"10.0.0.0/40\"]; };\n",
-	     "1: gateway.internal_networks[0] \"10.0.0.0/40\": not an address or network (a.b.c.d/len, ::1/128)"},
+	     "1: gateway.internal_networks[0] \"10.0.0.0/40\": not an address or network (a.b.c.d/len, "
+	     "::1/128)"},
 	    {"gateway = { shared_inboxes = [\"info\"]; };\n",
 	     "1: gateway.shared_inboxes[0] \"info\": not a mail address (local@domain)"},
 	    {"milter = { socket = [\"a\"]; };\n", "1: milter.socket must be a string"},
 	    {"milter = { commit = 5; };\n", "1: unknown setting 'milter.commit'"},
 	    {"gateway = {\n local_domains = [\"a\" ;\n};\n", "2: syntax error"},
 	    {"deadlines = { timezone = \"Europe/Nowhere\"; };\n",
-	     "1: deadlines.timezone \"Europe/Nowhere\": not a time zone of the tz database (e.g. Europe/Berlin)"},
-	    {"deadlines = { state = \"XY\"; };\n",
-	     "1: deadlines.state \"XY\": not a federal state (BW BY BE BB HB HH HE MV NI NW RP SL SN ST SH TH)"},
+	     "1: deadlines.timezone \"Europe/Nowhere\": not a time zone of the tz database (e.g. "
+	     "Europe/Berlin)"},
+	    {"deadlines = { state = \"XY\"; };\n", "1: deadlines.state \"XY\": not a federal state (BW BY BE "
+	                                           "BB HB HH HE MV NI NW RP SL SN ST SH TH)"},
 	    {"deadlines = { hours = [\"mon-fri 8-17\"]; };\n",
 	     "1: deadlines.hours[0] \"mon-fri 8-17\": not working hours (DAYS HH:MM-HH:MM or DAYS closed)"},
 	    {"deadlines = { holidays = [\"12-32\"]; };\n",
@@ -135,7 +138,8 @@ int main(void)
 	     "1: deadlines.policies[0] \"vip: vip=yes\": not a policy (NAME: [class=C] [level=L] [vip=yes|no]"
 	     " hours=N|minutes=N)"},
 	    {"deadlines = { followup_classes = [\"buyer\"]; };\n",
-	     "1: deadlines.followup_classes[0] \"buyer\": not a class (customer, supplier, internal, newsletter,"
+	     "1: deadlines.followup_classes[0] \"buyer\": not a class (customer, supplier, internal, "
+	     "newsletter,"
 	     " advertising, unclassified)"},
 	    {"web = { lead_reservation_roles = [\"agent\", \"boss\"]; };\n",
 	     "1: web.lead_reservation_roles[1] \"boss\": not a role (admin, lead, agent, auditor)"},
