@@ -33,6 +33,12 @@ static int bytes_ok(const char *s, size_t max)
 	return s == NULL || strlen(s) <= max;
 }
 
+/* token_ok - COMPOSE_TOKEN_LEN lower-case hex digits */
+static int token_ok(const char *t)
+{
+	return strlen(t) == COMPOSE_TOKEN_LEN && strspn(t, "0123456789abcdef") == COMPOSE_TOKEN_LEN;
+}
+
 /* read_form - the posted values into f; 0, or 400 when a field is malformed
  * or too long (why says which) */
 static int read_form(const struct form *form, struct compose_form *f, const char **why)
@@ -46,6 +52,7 @@ static int read_form(const struct form *form, struct compose_form *f, const char
 	f->template_id = field(form, "template");
 	if (f->template_id != NULL && f->template_id[0] == '\0')
 		f->template_id = NULL;
+	f->send_token = field(form, "send_token");
 	*why = NULL;
 	if (!mail_header_safe(f->to) || !mail_header_safe(f->cc) || !mail_header_safe(f->subject) ||
 	    !mail_header_safe(f->inbox))
@@ -59,6 +66,8 @@ static int read_form(const struct form *form, struct compose_form *f, const char
 		*why = "The text is too long.";
 	else if (f->template_id != NULL && !id_ok(f->template_id))
 		*why = "Not a template.";
+	else if (f->send_token != NULL && !token_ok(f->send_token))
+		*why = "Not a send form.";
 	for (size_t i = 0; *why == NULL && i < form->n; i++) {
 		if (strcmp(form->field[i].name, "attachment") != 0)
 			continue;
@@ -218,12 +227,17 @@ static int send_it(struct ctx *c, PGconn *conn, const struct session *s, const s
 {
 	char sent_id[24], why[1024] = "", err[1024];
 	int from = compose_from_index(x, f->inbox);
-	struct compose_mail m = {x,          f->inbox, x->from_name[from], to,     cc,
-	                         f->subject, text,     f->template_id,     f->att, f->n_att};
+	struct compose_mail m = {x,    f->inbox,       x->from_name[from], to,     cc,      f->subject,
+	                         text, f->template_id, f->send_token,      f->att, f->n_att};
 	enum compose_result r =
 	    compose_send(conn, c->conf, s, &m, sent_id, why, sizeof(why), err, sizeof(err));
 	if (r == COMPOSE_ERROR)
 		return server_error(c, "compose send", err);
+	if (r == COMPOSE_REPEATED && strcmp(why, "failed") == 0)
+		return compose_page(c, conn, s, x, f, "409 Conflict",
+		                    "This form was sent before and the mail could not be sent then. "
+		                    "Check the text below and preview it again to send it.");
+	/* sending or sent: the first submission answers for it; this one goes where it went */
 	if (r == COMPOSE_BAD)
 		return compose_page(c, conn, s, x, f, "400 Bad Request", why);
 	if (r == COMPOSE_FAILED) {
@@ -268,9 +282,14 @@ static int handle_post(struct ctx *c, PGconn *conn, const struct session *s, str
 	if (text == NULL)
 		return server_error(c, "compose signature", err);
 	const char *confirm = field(&c->form, "confirm");
-	int rc = confirm != NULL && strcmp(confirm, "1") == 0
-	             ? send_it(c, conn, s, x, f, &to, &cc, text)
-	             : compose_preview(c, conn, s, x, f, &to, &cc, text);
+	int sending = confirm != NULL && strcmp(confirm, "1") == 0;
+	if (sending && f->send_token == NULL) {
+		free(text);
+		return compose_page(c, conn, s, x, f, "400 Bad Request",
+		                    "This send form is out of date: preview the mail again to send it.");
+	}
+	int rc = sending ? send_it(c, conn, s, x, f, &to, &cc, text)
+	                 : compose_preview(c, conn, s, x, f, &to, &cc, text);
 	free(text);
 	return rc;
 }

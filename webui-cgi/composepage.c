@@ -5,6 +5,7 @@
 
 #include "compose.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -320,6 +321,11 @@ int compose_preview(struct ctx *c, PGconn *conn, const struct session *s, const 
 	hidden(mem, "template", f->template_id);
 	for (size_t i = 0; i < f->n_att; i++)
 		hidden(mem, "attachment", f->att[i]);
+	unsigned char raw[COMPOSE_TOKEN_LEN / 2];
+	char token[COMPOSE_TOKEN_LEN + 1];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(token, sizeof(token), raw, sizeof(raw));
+	hidden(mem, "send_token", token);
 	fputs("<input type=\"hidden\" name=\"confirm\" value=\"1\">\n"
 	      "<p><button type=\"submit\">Send</button></p>\n</form>\n</section>\n<h2>Edit</h2>\n",
 	      mem);

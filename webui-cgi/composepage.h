@@ -12,8 +12,11 @@
 #define COMPOSE_BODY_MAX    50000 /* characters of the text */
 
 /* the form's values as posted (or the defaults), pointing into the form or x */
+#define COMPOSE_TOKEN_LEN 32 /* hex digits of a send form's token */
+
 struct compose_form {
 	const char *inbox, *to, *cc, *subject, *body, *template_id;
+	const char *send_token; /* the preview's token on a send, NULL otherwise */
 	const char *att[MAIL_ATTACH_MAX];
 	size_t n_att;
 };
@@ -23,7 +26,9 @@ struct compose_form {
 int compose_page(struct ctx *c, PGconn *conn, const struct session *s, const struct compose_ctx *x,
                  const struct compose_form *f, const char *status, const char *error);
 /* compose_preview - the recipients (to, cc), the text as it will be sent
- * (text with signature) and the send button (confirm=1), then the form */
+ * (text with signature) and the send button (confirm=1, with a new
+ * send_token: its mail is sent once however often it is submitted), then
+ * the form */
 int compose_preview(struct ctx *c, PGconn *conn, const struct session *s, const struct compose_ctx *x,
                     const struct compose_form *f, const struct mail_addrs *to, const struct mail_addrs *cc,
                     const char *text);

@@ -18,14 +18,17 @@
 static const char SQL_ATTACHMENTS[] =
     "SELECT id, filename, content_type, data FROM mailroom.standard_attachments"
     " WHERE active AND id = ANY ($1::bigint[]) ORDER BY array_position($1::bigint[], id)";
+/* No row back: this user's form with this token was submitted before (schema/029). */
 static const char SQL_INSERT[] =
     "INSERT INTO mailroom.sent_mail (conversation_id, organisation_id, contact_id, kind, header_message_id,"
-    "  in_reply_to, from_addr, to_addrs, cc_addrs, subject, template_id, size_bytes, sent_by)"
+    "  in_reply_to, from_addr, to_addrs, cc_addrs, subject, template_id, size_bytes, sent_by, send_token)"
     " VALUES (nullif($1, '')::bigint, nullif($2, '')::bigint, nullif($3, '')::bigint, $4, $5, $6, $7,"
     "  $8::text[], $9::text[], $10,"
     "  (SELECT t.id FROM mailroom.mail_templates t WHERE t.id = nullif($11, '')::bigint), $12::bigint, "
-    "$13::bigint)"
-    " RETURNING id";
+    "$13::bigint, $14)"
+    " ON CONFLICT (sent_by, send_token) DO NOTHING RETURNING id";
+static const char SQL_EARLIER[] = "SELECT id, state FROM mailroom.sent_mail"
+                                  " WHERE sent_by = $1::bigint AND send_token = $2";
 static const char SQL_OUTCOME[] = "UPDATE mailroom.sent_mail SET state = $2, smtp_reply = left($3, 1000),"
                                   "  sent_at = CASE WHEN $2 = 'sent' THEN now() END WHERE id = $1::bigint";
 static const char SQL_FIRST_CONTACT_ORG[] = "UPDATE mailroom.organisations SET first_contact_at = now() "
@@ -91,7 +94,28 @@ static char *addr_array(const struct mail_addrs *a)
 	return db_array_literal(items, a->n);
 }
 
-/* store - the sent_mail row, state sending, committed on its own */
+/* earlier - the row an earlier submission of the same form stored: its
+ * id and state; 0, or -1 with err */
+static int earlier(PGconn *conn, const struct session *s, const struct compose_mail *m, char sent_id[24],
+                   char *state, size_t statelen, char *err, size_t errlen)
+{
+	const char *p[2] = {s->user_id, m->send_token};
+	PGresult *r = db_query(conn, SQL_EARLIER, 2, p, err, errlen);
+	if (r == NULL)
+		return -1;
+	int found = PQntuples(r) == 1;
+	if (found) {
+		snprintf(sent_id, 24, "%s", PQgetvalue(r, 0, 0));
+		snprintf(state, statelen, "%s", PQgetvalue(r, 0, 1));
+	} else {
+		snprintf(err, errlen, "sent_mail: the token conflicts but no row of this user has it");
+	}
+	PQclear(r);
+	return found ? 0 : -1;
+}
+
+/* store - the sent_mail row, state sending, committed on its own: 1, 0
+ * when this form was submitted before (nothing stored), -1 with err */
 static int store(PGconn *conn, const struct session *s, const struct compose_mail *m, const char *msgid,
                  size_t size, char sent_id[24], char *err, size_t errlen)
 {
@@ -99,7 +123,7 @@ static int store(PGconn *conn, const struct session *s, const struct compose_mai
 	char sz[24];
 	char *to = addr_array(m->to), *cc = addr_array(m->cc);
 	snprintf(sz, sizeof(sz), "%zu", size);
-	const char *p[13] = {x->conversation,
+	const char *p[14] = {x->conversation,
 	                     x->organisation,
 	                     x->contact,
 	                     compose_kind_name(x->kind),
@@ -111,17 +135,20 @@ static int store(PGconn *conn, const struct session *s, const struct compose_mai
 	                     m->subject,
 	                     m->template_id != NULL ? m->template_id : "",
 	                     sz,
-	                     s->user_id};
-	PGresult *r = to != NULL && cc != NULL ? db_query(conn, SQL_INSERT, 13, p, err, errlen) : NULL;
+	                     s->user_id,
+	                     m->send_token};
+	PGresult *r = to != NULL && cc != NULL ? db_query(conn, SQL_INSERT, 14, p, err, errlen) : NULL;
 	if (to == NULL || cc == NULL)
 		snprintf(err, errlen, "out of memory");
 	free(to);
 	free(cc);
 	if (r == NULL)
 		return -1;
-	snprintf(sent_id, 24, "%s", PQgetvalue(r, 0, 0));
+	int stored = PQntuples(r) == 1;
+	if (stored)
+		snprintf(sent_id, 24, "%s", PQgetvalue(r, 0, 0));
 	PQclear(r);
-	return 0;
+	return stored;
 }
 
 /* audit_after - the audit row's "after": what was sent to whom, and how it went */
@@ -220,8 +247,12 @@ enum compose_result compose_send(PGconn *conn, const struct mailroom_conf *conf,
 	PQclear(l.res);
 	if (built < 0)
 		return COMPOSE_BAD;
-	if (store(conn, s, m, msgid, len, sent_id, err, errlen) < 0) {
+	int stored = store(conn, s, m, msgid, len, sent_id, err, errlen);
+	if (stored <= 0) {
 		free(msg);
+		if (stored == 0)
+			return earlier(conn, s, m, sent_id, why, whylen, err, errlen) < 0 ? COMPOSE_ERROR
+			                                                                  : COMPOSE_REPEATED;
 		return COMPOSE_ERROR;
 	}
 	const char *rcpt[MAIL_RCPT_MAX];

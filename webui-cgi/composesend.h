@@ -22,15 +22,24 @@ struct compose_mail {
 	const struct mail_addrs *to, *cc;
 	const char *subject, *text; /* the text with its signature */
 	const char *template_id;    /* NULL: none */
+	const char *send_token;     /* the send form's token (COMPOSE_TOKEN_LEN hex digits) */
 	const char *const *att_ids;
 	size_t n_att;
 };
 
-enum compose_result { COMPOSE_ERROR = -1, COMPOSE_FAILED = 0, COMPOSE_SENT = 1, COMPOSE_BAD = 2 };
+enum compose_result {
+	COMPOSE_ERROR = -1,
+	COMPOSE_FAILED = 0,
+	COMPOSE_SENT = 1,
+	COMPOSE_BAD = 2,
+	COMPOSE_REPEATED = 3,
+};
 
 /* compose_send - send m: COMPOSE_SENT, COMPOSE_FAILED (the SMTP server's
  * refusal or no answer in why; the row is failed), COMPOSE_BAD (an
- * attachment that is not there or too large, in why; nothing stored) or
+ * attachment that is not there or too large, in why; nothing stored),
+ * COMPOSE_REPEATED (this user already submitted m->send_token: nothing is
+ * sent again; why has that row's state: sending, sent or failed) or
  * COMPOSE_ERROR (database, err). sent_id gets the sent_mail row's id. */
 enum compose_result compose_send(PGconn *conn, const struct mailroom_conf *conf, const struct session *s,
                                  const struct compose_mail *m, char sent_id[24], char *why, size_t whylen,

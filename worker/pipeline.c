@@ -248,9 +248,17 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	if (conv < 0)
 		goto out;
 
+#ifndef MAILROOM_BENCH_NO_SCORING
 	if (scoring_message(pl->scoring, conn, conv, row->received_at, row->direction, (const char *const *)rcpts,
 			    n_rcpts, m, &c, &so, err, errlen) < 0)
 		goto out;
+	const int scored = 1;
+#else
+	/* The baseline bench/worker.sh compares with (docs/benchmarks.md): this
+	 * worker with scoring compiled out; its messages get no priority. */
+	const int scored = 0;
+	so.asks = "false";
+#endif
 	char flags[128], flaglit[132], date[24], org[24], contact[24], convs[24], rule[24], prio[8];
 	msgflags_format(c.flags, flags, sizeof(flags));
 	snprintf(flaglit, sizeof(flaglit), "{%s}", flags);
@@ -279,14 +287,15 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	    c.organisation_id ? org : NULL, c.contact_id ? contact : NULL, convs,
 	    classify_decider_name(c.decided_by), c.rule_id ? rule : NULL, c.reason, labels, c.rules.team,
 	    c.rules.user, c.rules.priority_rule ? prio : NULL, c.rules.skip_inbox ? "true" : "false", warnings,
-	    addrs, so.score, so.level, so.reasons, so.confidence, so.has_version ? so.version : NULL};
+	    addrs, scored ? so.score : NULL, scored ? so.level : NULL, so.reasons, scored ? so.confidence : NULL,
+	    so.has_version ? so.version : NULL};
 	if (db_command(conn, SQL_META, 37, p, err, errlen) < 0 || store_attachments(conn, id, m, err, errlen) < 0)
 		goto out;
 
 	if ((c.flags & (MSGFLAG_BOUNCE | MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE)) == 0) {
 		const char *from = m->from.addr ? m->from.addr : row->envelope_from;
 		const char *pc[8] = {convs, row->received_at, row->direction, mailclass_name(c.class),
-				     c.organisation_id ? org : NULL, from, so.score, so.asks};
+				     c.organisation_id ? org : NULL, from, scored ? so.score : NULL, so.asks};
 		/* our answer counts for the sender it answers: that part only for outbound messages */
 		const char *sql = strcmp(row->direction, "outbound") == 0 ? SCORING_ANSWERED SQL_CONVERSATION
 									   : SQL_CONVERSATION;

@@ -12,13 +12,15 @@
 # 3. Refusals: a line break in To, Cc or Subject (header injection), a too
 #    long subject or text, a bad address, a bad CSRF token, an auditor:
 #    nothing is stored.
-# 4. Sending (confirm=1): 303 to the conversation; sent_mail has the
-#    Message-ID before the outcome and state sent; the audit trail has
+# 4. Sending (confirm=1 with the preview's send token; without one 400):
+#    303 to the conversation, and the same form submitted again (a double
+#    click) 303 too without a second mail; sent_mail has the Message-ID before the outcome and state sent; the audit trail has
 #    mail.sent; the reply comes back through Postfix and the milter as an
 #    outbound message that the worker threads into the same conversation,
 #    with In-Reply-To and References of the customer's mail.
 # 5. A failed send (Postfix stopped): 502, the form again with the text,
-#    sent_mail state failed with the error, audited as mail.failed.
+#    sent_mail state failed with the error, audited as mail.failed; the same
+#    form again once Postfix is back: 409, not sent.
 # 6. New mail to a contact: To prefilled, other addresses warned about.
 # 7. Mail templates: a lead adds and edits them (audited); an unknown
 #    placeholder, a line break in the subject, a taken name are refused and
@@ -89,6 +91,8 @@ post() {
 	post_to /compose "$@"
 }
 sent_rows() { sql_admin "SELECT count(*) FROM mailroom.sent_mail WHERE sent_by = $ann_id"; }
+# stok - a fresh send token, as the preview's send form carries one
+stok() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 
 # --- a customer's mail ----------------------------------------------------------------
 crlf() { sed 's/$/\r/'; }
@@ -153,6 +157,7 @@ like "$page" "<li class=\"cc recipient-warning\">Cc: stranger@elsewhere-$tag.exa
 like "$page" "<li class=\"to\">To: carla@$dom</li>" "the customer is not"
 like "$page" "<p class=\"recipient-warning\" role=\"alert\">1 recipient never" "the warning above the list"
 like "$page" "<input type=\"hidden\" name=\"confirm\" value=\"1\">" "the send form confirms"
+like "$page" "<input type=\"hidden\" name=\"send_token\" value=\"[0-9a-f]{32}\">" "with a send token"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
 	cc="col@$dom" subject="$subj" body="$body")" 200 "a preview to the usual correspondents"
 unlike "$(cat "$T_TMP/post.html")" "recipient-warning" "no warning for them"
@@ -160,32 +165,44 @@ is "$(sent_rows)" 0 "a preview sends nothing"
 
 # --- 3. refusals ---------------------------------------------------------------------------
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject=$'Hi\r\nBcc: victim@evil.example' body="$body" confirm=1)" 400 "CR LF in the subject: 400"
+	subject=$'Hi\r\nBcc: victim@evil.example' body="$body" confirm=1 send_token="$(stok)")" 400 "CR LF in the subject: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com \
-	to=$'carla@'"$dom"$'\nBcc: victim@evil.example' subject="$subj" body="$body" confirm=1)" 400 "LF in To: 400"
+	to=$'carla@'"$dom"$'\nBcc: victim@evil.example' subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 400 "LF in To: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	cc=$'x@y.example\rBcc: victim@evil.example' subject="$subj" body="$body" confirm=1)" 400 "CR in Cc: 400"
+	cc=$'x@y.example\rBcc: victim@evil.example' subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 400 "CR in Cc: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$(head -c 999 /dev/zero | tr '\0' s)" body="$body" confirm=1)" 400 "a subject of 999 characters: 400"
+	subject="$(head -c 999 /dev/zero | tr '\0' s)" body="$body" confirm=1 send_token="$(stok)")" 400 "a subject of 999 characters: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="$(head -c 50001 /dev/zero | tr '\0' b)" confirm=1)" 400 "a text of 50001 characters: 400"
+	subject="$subj" body="$(head -c 50001 /dev/zero | tr '\0' b)" confirm=1 send_token="$(stok)")" 400 "a text of 50001 characters: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="not an address" \
-	subject="$subj" body="$body" confirm=1)" 400 "a bad address: 400"
+	subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 400 "a bad address: 400"
 like "$(cat "$T_TMP/post.html")" "Your order ships today" "the form again with the text"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=someone@else.example to="carla@$dom" \
-	subject="$subj" body="$body" confirm=1)" 400 "a sender the user may not use: 400"
+	subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 400 "a sender the user may not use: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation=999999999999 inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="$body" confirm=1)" 404 "a conversation that does not exist: 404"
+	subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 404 "a conversation that does not exist: 404"
 is "$(post "$ac" csrf=0000 kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="$body" confirm=1)" 403 "a bad CSRF token: 403"
+	subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 403 "a bad CSRF token: 403"
 is "$(post "$uc" csrf="$(web_csrf "$uc" compose)" kind=reply conversation="$conv" inbox=info@example.com \
-	to="carla@$dom" subject="$subj" body="$body" confirm=1)" 403 "an auditor: 403"
+	to="carla@$dom" subject="$subj" body="$body" confirm=1 send_token="$(stok)")" 403 "an auditor: 403"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="$body" confirm=1)" 400 "a send without the preview's token: 400"
+like "$(cat "$T_TMP/post.html")" "out of date: preview the mail again" "and why"
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="$body" confirm=1 send_token="ABC$(stok)")" 400 "a malformed send token: 400"
 is "$(sent_rows)" 0 "nothing stored or sent"
 
 # --- 4. sending --------------------------------------------------------------------------
+sent_token=$(stok)
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	cc="col@$dom" subject="$subj" body="$body" confirm=1)" 303 "sent: 303"
+	cc="col@$dom" subject="$subj" body="$body" confirm=1 send_token="$sent_token")" 303 "sent: 303"
 like "$(tr -d '\r' <"$T_TMP/post.hdr")" "Location: [^ ]*$BASE/c/$conv" "back to the conversation"
+# A double click, a reload or the back button submits the same form again.
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	cc="col@$dom" subject="$subj" body="$body" confirm=1 send_token="$sent_token")" 303 \
+	"the same send form again: 303 as well"
+like "$(tr -d '\r' <"$T_TMP/post.hdr")" "Location: [^ ]*$BASE/c/$conv" "to the same conversation"
+is "$(sent_rows)" 1 "one sent_mail row for both submissions"
 row=$(sql_admin "SELECT state, header_message_id, in_reply_to, array_to_string(to_addrs, ','),
                         array_to_string(cc_addrs, ','), conversation_id, kind
                    FROM mailroom.sent_mail WHERE sent_by = $ann_id")
@@ -194,6 +211,8 @@ like "$row" "^sent\|[0-9a-f]{32}\.mailroom@example\.com\|m1\.$tag@$dom\|carla@$d
 mid=$(sql_admin "SELECT header_message_id FROM mailroom.sent_mail WHERE sent_by = $ann_id")
 is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail.sent' AND object = 'conversation:$conv'
                   AND after->>'message_id' = '$mid' AND actor = '$ann'")" 1 "audited as mail.sent"
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail.sent' AND object = 'conversation:$conv'")" 1 \
+	"one mail.sent for the two submissions"
 wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE header_message_id = '$mid' AND conversation_id IS NOT NULL" \
 	1 60
 out=$(sql_admin "SELECT m.direction, mm.conversation_id, mm.in_reply_to, array_to_string(mm.references_ids, ' '),
@@ -210,8 +229,10 @@ like "$raw" "reply-$tag" "the text as sent"
 
 # --- 5. a failed send ----------------------------------------------------------------------
 devsh stop postfix >/dev/null 2>&1 && postfix_stopped=1
+fail_token=$(stok)
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Second try fail-$tag" confirm=1)" 502 "Postfix is down: 502"
+	subject="$subj" body="Second try fail-$tag" confirm=1 send_token="$fail_token")" 502 \
+	"Postfix is down: 502"
 like "$(cat "$T_TMP/post.html")" "<textarea name=\"body\"[^>]*>Second try fail-$tag" "the form again with the text"
 like "$(cat "$T_TMP/post.html")" "class=\"error\" role=\"alert\">The mail could not be sent" "and why"
 devsh start postfix >/dev/null 2>&1 && postfix_stopped=0
@@ -230,6 +251,12 @@ row=$(sql_admin "SELECT state, smtp_reply IS NOT NULL, header_message_id <> '$mi
 is "$row" "failed|t|t|t" "sent_mail keeps it as failed, with the error and its own Message-ID"
 is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'mail.failed' AND object = 'conversation:$conv'
                   AND actor = '$ann'")" 1 "audited as mail.failed"
+rows_before=$(sent_rows)
+is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
+	subject="$subj" body="Second try fail-$tag" confirm=1 send_token="$fail_token")" 409 \
+	"the failed form submitted again (Postfix is back): 409, not sent behind the writer's back"
+like "$(cat "$T_TMP/post.html")" "preview it again to send it" "and what to do"
+is "$(sent_rows)" "$rows_before" "nothing stored"
 
 # --- 6. new mail to a contact ---------------------------------------------------------------
 pid=$(sql_admin "WITH c AS (INSERT INTO mailroom.contacts (salutation, first_name, last_name)
@@ -247,7 +274,7 @@ like "$(cat "$T_TMP/post.html")" "<li class=\"to recipient-warning\">To: other@e
 	"an address not the contact's is marked"
 like "$(cat "$T_TMP/post.html")" "<li class=\"to\">To: dora@$dom</li>" "the contact's is not"
 is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@$dom" subject="Hello $tag" \
-	body="New mail $tag" confirm=1)" 303 "new mail sent"
+	body="New mail $tag" confirm=1 send_token="$(stok)")" 303 "new mail sent"
 is "$(sql_admin "SELECT state || ' ' || kind || ' ' || contact_id FROM mailroom.sent_mail
                   WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")" "sent new $pid" "sent_mail: the contact's"
 ok "the contact's first contact is set" test "$(sql_admin "SELECT first_contact_at IS NOT NULL FROM mailroom.contacts WHERE id = $pid")" = t
@@ -311,7 +338,7 @@ like "$page" "about &quot;$subj&quot;: we answer from info@example.com\." "fille
 like "$page" "Regards
 My own words $tag</textarea>" "before the text already written"
 is "$(post "$ac" csrf="$csrf" kind=new p="$pid" inbox=info@example.com to="dora@$dom" subject="With template $tag" \
-	body="Dear Ms Last$tag" template="$tid" confirm=1)" 303 "a mail with a template sent"
+	body="Dear Ms Last$tag" template="$tid" confirm=1 send_token="$(stok)")" 303 "a mail with a template sent"
 is "$(sql_admin "SELECT template_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")" \
 	"$tid" "sent_mail records the template"
 
@@ -354,7 +381,7 @@ Ann $tag
 Support desk
 </pre>" "only the writer's"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Signed $tag" confirm=1)" 303 "sent with signatures"
+	subject="$subj" body="Signed $tag" confirm=1 send_token="$(stok)")" 303 "sent with signatures"
 smid=$(sql_admin "SELECT header_message_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")
 wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE header_message_id = '$smid'" 1 60
 like "$(sql_admin "SELECT body_text FROM mailroom.message_meta WHERE header_message_id = '$smid'")" \
@@ -387,18 +414,18 @@ like "$(cat "$T_TMP/post.html")" "<ul class=\"attached\">
 like "$(cat "$T_TMP/post.html")" "<input type=\"hidden\" name=\"attachment\" value=\"$att\">" "and sends it on"
 before=$(sent_rows)
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Attached $tag" attachment="$old" confirm=1)" 400 "an inactive attachment: 400"
+	subject="$subj" body="Attached $tag" attachment="$old" confirm=1 send_token="$(stok)")" 400 "an inactive attachment: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Attached $tag" attachment=999999999999 confirm=1)" 400 "an unknown attachment: 400"
+	subject="$subj" body="Attached $tag" attachment=999999999999 confirm=1 send_token="$(stok)")" 400 "an unknown attachment: 400"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Attached $tag" attachment=x1 confirm=1)" 400 "a malformed attachment id: 400"
+	subject="$subj" body="Attached $tag" attachment=x1 confirm=1 send_token="$(stok)")" 400 "a malformed attachment id: 400"
 many=()
 for i in 1 2 3 4 5 6 7 8 9 10 11; do many+=(attachment="$att"); done
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Attached $tag" "${many[@]}" confirm=1)" 400 "eleven attachments: 400"
+	subject="$subj" body="Attached $tag" "${many[@]}" confirm=1 send_token="$(stok)")" 400 "eleven attachments: 400"
 is "$(sent_rows)" "$before" "none of them stored or sent"
 is "$(post "$ac" csrf="$csrf" kind=reply conversation="$conv" inbox=info@example.com to="carla@$dom" \
-	subject="$subj" body="Attached $tag" attachment="$att" confirm=1)" 303 "sent with the attachment"
+	subject="$subj" body="Attached $tag" attachment="$att" confirm=1 send_token="$(stok)")" 303 "sent with the attachment"
 amid=$(sql_admin "SELECT header_message_id FROM mailroom.sent_mail WHERE sent_by = $ann_id ORDER BY id DESC LIMIT 1")
 wait_query sql_admin "SELECT count(*) FROM mailroom.message_meta WHERE header_message_id = '$amid' AND conversation_id = $conv" 1 60
 is "$(sql_admin "SELECT a.filename || ' ' || a.content_type || ' ' || a.size_bytes || ' ' || encode(a.sha256, 'hex')
