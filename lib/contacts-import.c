@@ -14,19 +14,19 @@
  *   per row. Contacts get their ids from their sequence first, so that
  *   their addresses and phone numbers can name them in the same way.
  * - All strings of one import live in one GStringChunk, freed at once.
+ *
+ * This file holds the transaction, what the rows are checked against and
+ * the entry points; contacts-rows.c checks the rows, contacts-write.c
+ * writes them (contacts-imp.h).
  */
-#include "contacts.h"
+#include "contacts-imp.h"
 
-#include <glib.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "csv.h"
 #include "ctlfile.h"
 #include "db.h"
-#include "utf8.h"
 
 #define SQL_BEGIN    "BEGIN"
 #define SQL_LOCK     "LOCK TABLE mailroom.organisations IN SHARE ROW EXCLUSIVE MODE"
@@ -42,87 +42,12 @@
 	" JOIN mailroom.contacts c ON c.id = a.contact_id"
 #define SQL_DB_FREEMAIL "SELECT domain FROM mailroom.freemail_domains"
 #define SQL_DB_OWN      "SELECT domain FROM mailroom.own_domains"
-#define SQL_ADD_ORGS                                                                                         \
-	"INSERT INTO mailroom.organisations (name, kind, vip, owner, postal_code, city)"                     \
-	" SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[], $6::text[])"   \
-	" RETURNING id, name"
-#define SQL_ADD_DOMAINS                                                                                      \
-	"INSERT INTO mailroom.organisation_domains (domain, organisation_id)"                                \
-	" SELECT * FROM unnest($1::text[], $2::bigint[])"
-#define SQL_CONTACT_IDS                                                                                      \
-	"SELECT nextval(pg_get_serial_sequence('mailroom.contacts', 'id'))"                                  \
-	" FROM generate_series(1, $1::integer)"
-#define SQL_ADD_CONTACTS                                                                                     \
-	"INSERT INTO mailroom.contacts (id, organisation_id, salutation, first_name, last_name)"             \
-	" OVERRIDING SYSTEM VALUE SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[],"              \
-	" $4::text[], $5::text[])"
-#define SQL_ADD_ADDRESSES                                                                                    \
-	"INSERT INTO mailroom.contact_addresses (address, contact_id)"                                       \
-	" SELECT * FROM unnest($1::text[], $2::bigint[])"
-#define SQL_ADD_PHONES                                                                                       \
-	"INSERT INTO mailroom.contact_phones (contact_id, phone) SELECT * FROM unnest($1::bigint[], "        \
-	"$2::text[])"
-
-#define PHONE_MAX_CHARS 50
-#define SHOWN_MAX       60 /* bytes of a value quoted in a message */
-
-/* The organisation columns besides the name, in the order of struct org's attr[]. */
-static const enum contacts_column org_attr_cols[] = {COL_KIND, COL_VIP, COL_OWNER, COL_POSTAL_CODE, COL_CITY};
-#define N_ATTR (sizeof(org_attr_cols) / sizeof(org_attr_cols[0]))
-
-/* An organisation already in the database. */
-struct db_org {
-	long long id;
-	char *name;
-	char *attr[N_ATTR]; /* NULL when not set */
-	unsigned same_name; /* organisations in the database with this name */
-};
-
-/* An organisation named in the file. */
-struct org {
-	char *name;
-	const struct db_org *db; /* the one of that name, or NULL: a new one */
-	long long id;            /* db->id, or the new one's once inserted */
-	unsigned long line;      /* the first row that named it */
-	const char *attr[N_ATTR];
-	unsigned long attr_line[N_ATTR];
-	GPtrArray *domains; /* new for it: const char * */
-};
-
-/* A contact of the file. */
-struct contact {
-	unsigned long line;
-	const struct org *org; /* NULL: none */
-	const char *salutation, *first_name, *last_name;
-	GPtrArray *emails, *phones;
-};
-
-struct import {
-	const char *path; /* as the problems name it */
-	GStringChunk *pool;
-	int field_of_col[COL_COUNT]; /* -1: not in the file */
-	size_t n_header;
-	/* the database, as the rows are checked against it */
-	GHashTable *db_orgs;      /* name -> struct db_org * (the first of that name) */
-	GPtrArray *db_org_list;   /* owns the struct db_org */
-	GHashTable *db_domains;   /* domain -> struct db_org * */
-	GHashTable *db_addresses; /* address -> "contact 40 (Anna Muster)" */
-	GHashTable *freemail, *own;
-	/* the file */
-	GHashTable *orgs; /* name -> struct org * */
-	GPtrArray *org_list;
-	GHashTable *domains;   /* domain -> struct org * */
-	GHashTable *addresses; /* address -> struct contact * */
-	GPtrArray *contacts;
-	size_t rows;
-	/* problems */
-	char *problems[CONTACTS_ERRORS_SHOWN];
-	size_t n_problems;
-};
+const enum contacts_column ci_org_attr_cols[N_ATTR] = {COL_KIND, COL_VIP, COL_OWNER, COL_POSTAL_CODE,
+                                                       COL_CITY};
 
 /* problem - one problem of the file: "PATH:LINE: COLUMN: what" */
-__attribute__((format(printf, 4, 5))) static void problem(struct import *im, unsigned long line, int col,
-                                                          const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) void ci_problem(struct import *im, unsigned long line, int col,
+                                                      const char *fmt, ...)
 {
 	char what[600];
 	va_list ap;
@@ -140,7 +65,7 @@ __attribute__((format(printf, 4, 5))) static void problem(struct import *im, uns
 }
 
 /* shown - a value as a problem quotes it; lives in the pool */
-static const char *shown(struct import *im, const char *s)
+const char *ci_shown(struct import *im, const char *s)
 {
 	char *clean = ctlfile_shown(s, strlen(s), SHOWN_MAX);
 	const char *kept = g_string_chunk_insert(im->pool, clean ? clean : "?");
@@ -149,7 +74,7 @@ static const char *shown(struct import *im, const char *s)
 }
 
 /* utf8_chars - characters of valid UTF-8 */
-static size_t utf8_chars(const char *s)
+size_t ci_utf8_chars(const char *s)
 {
 	size_t n = 0;
 	for (; *s; s++)
@@ -206,7 +131,6 @@ static void import_init(struct import *im, const char *path)
 	for (int c = 0; c < COL_COUNT; c++)
 		im->field_of_col[c] = -1;
 }
-
 /* --- what the rows are checked against ------------------------------------------ */
 
 /* pooled - a database value in the pool; NULL stays NULL */
@@ -284,551 +208,6 @@ fail:
 	g_hash_table_destroy(by_id);
 	return -1;
 }
-
-/* --- the header ------------------------------------------------------------------- */
-
-/* read_header - map the header's fields to columns; 0, or -1 after reporting problems */
-static int read_header(struct import *im, const struct csv_record *rec)
-{
-	size_t before = im->n_problems;
-	GString *known = g_string_new(NULL);
-	for (int c = 0; c < COL_COUNT; c++)
-		g_string_append_printf(known, "%s%s", c ? ", " : "", contacts_column_names[c]);
-	im->n_header = rec->n_fields;
-	for (size_t i = 0; i < rec->n_fields; i++) {
-		char *name = g_strstrip(g_ascii_strdown(rec->fields[i], (gssize)rec->lengths[i]));
-		int col = -1;
-		for (int c = 0; c < COL_COUNT; c++)
-			if (strcmp(name, contacts_column_names[c]) == 0)
-				col = c;
-		if (name[0] == '\0')
-			problem(im, rec->line, -1, "column %zu of the header has no name", i + 1);
-		else if (col < 0)
-			problem(im, rec->line, -1, "unknown column '%s' (the columns are %s)",
-			        shown(im, rec->fields[i]), known->str);
-		else if (im->field_of_col[col] >= 0)
-			problem(im, rec->line, -1, "column '%s' appears twice in the header", name);
-		else
-			im->field_of_col[col] = (int)i;
-		g_free(name);
-	}
-	g_string_free(known, TRUE);
-	return im->n_problems == before ? 0 : -1;
-}
-
-/* --- one row ------------------------------------------------------------------------- */
-
-/* has_suffix_in - is d, or a parent of it down to two labels, in set? */
-static int has_suffix_in(GHashTable *set, const char *d, int builtin_freemail)
-{
-	/* A top-level domain alone (no dot left) is nobody's. */
-	for (const char *p = d; strchr(p, '.') != NULL; p = strchr(p, '.') + 1)
-		if (g_hash_table_contains(set, p) || (builtin_freemail && classify_freemail_builtin(p)))
-			return 1;
-	return 0;
-}
-
-/* field_check - the trimmed value of col in rec, checked for encoding,
- * controls and length; NULL when empty or bad (bad is reported) */
-static char *field_check(struct import *im, const struct csv_record *rec, int col)
-{
-	int f = im->field_of_col[col];
-	if (f < 0)
-		return NULL;
-	const char *s = rec->fields[f];
-	size_t len = rec->lengths[f];
-	while (len > 0 && (*s == ' ' || *s == '\t')) {
-		s++;
-		len--;
-	}
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-		len--;
-	if (len == 0)
-		return NULL;
-	if (!utf8_valid(s, len)) {
-		problem(im, rec->line, col, "is not valid UTF-8 (save the file as UTF-8)");
-		return NULL;
-	}
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) {
-			problem(im, rec->line, col, "contains a line break or another control character");
-			return NULL;
-		}
-	char *v = g_string_chunk_insert_len(im->pool, s, (gssize)len);
-	size_t max = contacts_column_max_chars[col], n = utf8_chars(v);
-	if (max > 0 && n > max) {
-		problem(im, rec->line, col, "'%s' is %zu characters long, at most %zu are allowed",
-		        shown(im, v), n, max);
-		return NULL;
-	}
-	return v;
-}
-
-/* field_value - the trimmed value of col in rec, checked for encoding,
- * controls and length; NULL when empty or bad (reported, and *bad set) */
-static char *field_value(struct import *im, const struct csv_record *rec, int col, int *bad)
-{
-	size_t before = im->n_problems;
-	char *v = field_check(im, rec, col);
-	*bad = im->n_problems != before;
-	return v;
-}
-
-/* tokens - the words of v split at any of seps, in a new array of pooled strings */
-static GPtrArray *tokens(struct import *im, const char *v, const char *seps, int lower)
-{
-	GPtrArray *out = g_ptr_array_new();
-	if (v == NULL)
-		return out;
-	char *copy = lower ? g_ascii_strdown(v, -1) : g_strdup(v), *save = NULL;
-	for (char *t = strtok_r(copy, seps, &save); t != NULL; t = strtok_r(NULL, seps, &save)) {
-		t = g_strstrip(t);
-		if (*t != '\0')
-			g_ptr_array_add(out, g_string_chunk_insert(im->pool, t));
-	}
-	g_free(copy);
-	return out;
-}
-
-/* contains - is s in the array of strings? */
-static int contains(const GPtrArray *a, const char *s)
-{
-	for (guint i = 0; i < a->len; i++)
-		if (strcmp(g_ptr_array_index(a, i), s) == 0)
-			return 1;
-	return 0;
-}
-
-/* check_org_attrs - normalised kind and vip, and agreement with what
- * earlier rows or the database say about the organisation */
-static void check_org_attrs(struct import *im, unsigned long line, const struct org *o,
-                            const struct db_org *db, const char *name, const char **attr)
-{
-	if (attr[0] != NULL) {
-		char *k = g_ascii_strdown(attr[0], -1);
-		if (strcmp(k, "customer") != 0 && strcmp(k, "supplier") != 0 && strcmp(k, "other") != 0) {
-			problem(im, line, COL_KIND, "'%s' is not customer, supplier or other",
-			        shown(im, attr[0]));
-			attr[0] = NULL;
-		} else {
-			attr[0] = g_string_chunk_insert_const(im->pool, k);
-		}
-		g_free(k);
-	}
-	if (attr[1] != NULL) {
-		int vip = contacts_parse_vip(attr[1]);
-		if (vip < 0)
-			problem(im, line, COL_VIP, "'%s' is not yes, no, true, false, 1 or 0",
-			        shown(im, attr[1]));
-		attr[1] = vip < 0 ? NULL : vip ? "yes" : "no";
-	}
-	for (size_t a = 0; a < N_ATTR; a++) {
-		if (attr[a] == NULL)
-			continue;
-		if (o != NULL && o->attr[a] != NULL && strcmp(o->attr[a], attr[a]) != 0)
-			problem(im, line, (int)org_attr_cols[a],
-			        "'%s' differs from '%s' given for '%s' on line %lu", shown(im, attr[a]),
-			        shown(im, o->attr[a]), shown(im, name), o->attr_line[a]);
-		else if (db != NULL && (db->attr[a] == NULL || strcmp(db->attr[a], attr[a]) != 0))
-			problem(im, line, (int)org_attr_cols[a],
-			        "'%s' differs from the database, where organisation %lld '%s' has %s%s%s;"
-			        " import does not change existing organisations",
-			        shown(im, attr[a]), db->id, shown(im, name), db->attr[a] ? "'" : "",
-			        db->attr[a] ? shown(im, db->attr[a]) : "none", db->attr[a] ? "'" : "");
-	}
-}
-
-/* check_domains - the row's domains that are new for its organisation */
-static GPtrArray *check_domains(struct import *im, unsigned long line, const char *v, const struct org *o,
-                                const struct db_org *db)
-{
-	GPtrArray *all = tokens(im, v, " \t;,", 1), *fresh = g_ptr_array_new();
-	for (guint i = 0; i < all->len; i++) {
-		char *d = g_ptr_array_index(all, i);
-		size_t n = strlen(d);
-		if (n > 1 && d[n - 1] == '.')
-			d[n - 1] = '\0'; /* a fully qualified name's root */
-		const char *why = contacts_domain_check(d);
-		const struct db_org *in_db = g_hash_table_lookup(im->db_domains, d);
-		const struct org *in_file = g_hash_table_lookup(im->domains, d);
-		if (why != NULL)
-			problem(im, line, COL_DOMAINS, "'%s' %s", shown(im, d), why);
-		else if (has_suffix_in(im->freemail, d, 1))
-			problem(im, line, COL_DOMAINS,
-			        "'%s' is a free-mail domain: its addresses belong to unrelated people,"
-			        " so it cannot stand for an organisation",
-			        d);
-		else if (has_suffix_in(im->own, d, 0))
-			problem(im, line, COL_DOMAINS, "'%s' is one of our own domains", d);
-		else if (in_db != NULL && in_db != db)
-			problem(im, line, COL_DOMAINS,
-			        "'%s' already belongs to organisation %lld '%s' in the database", d,
-			        in_db->id, shown(im, in_db->name));
-		else if (in_file != NULL && in_file != o)
-			problem(im, line, COL_DOMAINS,
-			        "'%s' is already given for organisation '%s' on line %lu", d,
-			        shown(im, in_file->name), in_file->line);
-		else if (in_db == NULL && in_file == NULL && !contains(fresh, d))
-			g_ptr_array_add(fresh, d);
-	}
-	g_ptr_array_free(all, TRUE);
-	return fresh;
-}
-
-/* check_emails - the row's addresses, each once */
-static GPtrArray *check_emails(struct import *im, unsigned long line, const char *v)
-{
-	GPtrArray *all = tokens(im, v, " \t;,", 1), *fresh = g_ptr_array_new();
-	for (guint i = 0; i < all->len; i++) {
-		char *a = g_ptr_array_index(all, i);
-		const char *why = contacts_address_check(a);
-		const char *in_db = g_hash_table_lookup(im->db_addresses, a);
-		const struct contact *in_file = g_hash_table_lookup(im->addresses, a);
-		if (why != NULL)
-			problem(im, line, COL_EMAILS, "'%s' %s", shown(im, a), why);
-		else if (in_db != NULL)
-			problem(im, line, COL_EMAILS, "'%s' already belongs to %s in the database", a,
-			        shown(im, in_db));
-		else if (in_file != NULL)
-			problem(im, line, COL_EMAILS, "'%s' is already given for the contact on line %lu", a,
-			        in_file->line);
-		else if (!contains(fresh, a))
-			g_ptr_array_add(fresh, a);
-	}
-	g_ptr_array_free(all, TRUE);
-	return fresh;
-}
-
-/* check_phones - the row's phone numbers, each once */
-static GPtrArray *check_phones(struct import *im, unsigned long line, const char *v)
-{
-	GPtrArray *all = tokens(im, v, ";", 0), *fresh = g_ptr_array_new();
-	for (guint i = 0; i < all->len; i++) {
-		char *p = g_ptr_array_index(all, i);
-		size_t n = utf8_chars(p);
-		if (n > PHONE_MAX_CHARS)
-			problem(im, line, COL_PHONES, "'%s' is %zu characters long, at most %d are allowed",
-			        shown(im, p), n, PHONE_MAX_CHARS);
-		else if (strpbrk(p, "0123456789") == NULL)
-			problem(im, line, COL_PHONES, "'%s' is not a phone number: it has no digit",
-			        shown(im, p));
-		else if (!contains(fresh, p))
-			g_ptr_array_add(fresh, p);
-	}
-	g_ptr_array_free(all, TRUE);
-	return fresh;
-}
-
-/* check_row - check one data row; when it has no problem, add what it defines */
-static void check_row(struct import *im, const struct csv_record *rec)
-{
-	size_t before = im->n_problems;
-	unsigned long line = rec->line;
-	char *v[COL_COUNT];
-	int bad[COL_COUNT], given[COL_COUNT];
-
-	if (rec->n_fields != im->n_header) {
-		problem(im, line, -1, "%zu field%s, but the header has %zu columns", rec->n_fields,
-		        rec->n_fields == 1 ? "" : "s", im->n_header);
-		return;
-	}
-	/* given: there is a value, good or bad; a bad one is reported once, not
-	 * again as missing */
-	for (int c = 0; c < COL_COUNT; c++) {
-		v[c] = field_value(im, rec, c, &bad[c]);
-		given[c] = v[c] != NULL || bad[c];
-	}
-	char *name = v[COL_ORGANISATION];
-	int has_person = given[COL_FIRST_NAME] || given[COL_LAST_NAME] || given[COL_EMAILS];
-	int has_contact = has_person || given[COL_SALUTATION] || given[COL_PHONES];
-	const char *attr[N_ATTR];
-	for (size_t a = 0; a < N_ATTR; a++)
-		attr[a] = v[org_attr_cols[a]];
-
-	struct org *o = NULL;
-	const struct db_org *db = NULL;
-	if (bad[COL_ORGANISATION]) {
-		/* reported; its attributes cannot be compared with anything */
-	} else if (name == NULL) {
-		for (size_t a = 0; a < N_ATTR; a++)
-			if (attr[a] != NULL)
-				problem(im, line, (int)org_attr_cols[a],
-				        "is given, but the row names no organisation");
-		if (v[COL_DOMAINS] != NULL)
-			problem(im, line, COL_DOMAINS, "is given, but the row names no organisation");
-		if (!has_person)
-			problem(im, line, -1,
-			        "the row names no organisation, no contact name and no mail address");
-	} else {
-		o = g_hash_table_lookup(im->orgs, name);
-		db = o != NULL ? o->db : g_hash_table_lookup(im->db_orgs, name);
-		if (o == NULL && db != NULL && db->same_name > 1)
-			problem(
-			    im, line, COL_ORGANISATION,
-			    "%u organisations in the database are called '%s': the import cannot tell which"
-			    " one is meant",
-			    db->same_name, shown(im, name));
-		check_org_attrs(im, line, o, db, name, attr);
-	}
-	GPtrArray *domains = check_domains(im, line, name ? v[COL_DOMAINS] : NULL, o, db);
-	GPtrArray *emails = check_emails(im, line, v[COL_EMAILS]);
-	GPtrArray *phones = check_phones(im, line, v[COL_PHONES]);
-	if (im->n_problems != before) {
-		g_ptr_array_free(domains, TRUE);
-		g_ptr_array_free(emails, TRUE);
-		g_ptr_array_free(phones, TRUE);
-		return;
-	}
-
-	if (name != NULL) {
-		if (o == NULL) {
-			o = g_new0(struct org, 1);
-			o->name = name;
-			o->db = db;
-			o->id = db ? db->id : 0;
-			o->line = line;
-			o->domains = g_ptr_array_new();
-			g_hash_table_insert(im->orgs, name, o);
-			g_ptr_array_add(im->org_list, o);
-		}
-		for (size_t a = 0; a < N_ATTR; a++)
-			if (attr[a] != NULL && o->attr[a] == NULL) {
-				o->attr[a] = attr[a];
-				o->attr_line[a] = line;
-			}
-		for (guint i = 0; i < domains->len; i++) {
-			g_ptr_array_add(o->domains, g_ptr_array_index(domains, i));
-			g_hash_table_insert(im->domains, g_ptr_array_index(domains, i), o);
-		}
-	}
-	g_ptr_array_free(domains, TRUE);
-	if (!has_contact) {
-		g_ptr_array_free(emails, TRUE);
-		g_ptr_array_free(phones, TRUE);
-		return;
-	}
-	struct contact *c = g_new0(struct contact, 1);
-	c->line = line;
-	c->org = o;
-	c->salutation = v[COL_SALUTATION];
-	c->first_name = v[COL_FIRST_NAME];
-	c->last_name = v[COL_LAST_NAME];
-	c->emails = emails;
-	c->phones = phones;
-	for (guint i = 0; i < emails->len; i++)
-		g_hash_table_insert(im->addresses, g_ptr_array_index(emails, i), c);
-	g_ptr_array_add(im->contacts, c);
-}
-
-/* read_rows - the header, then every row; 0 when the file could be read to its end */
-static int read_rows(struct import *im, const char *data, size_t len)
-{
-	struct csv_limits lim = {CONTACTS_RECORD_MAX, CONTACTS_FIELD_MAX, 1000, 2 * CONTACTS_ROWS_MAX + 2};
-	struct csv_reader *r = csv_reader_new(data, len, &lim);
-	struct csv_record rec;
-	const char *error;
-	int rc, header = 0;
-
-	if (r == NULL) {
-		problem(im, 0, -1, "out of memory");
-		return -1;
-	}
-	while ((rc = csv_reader_next(r, &rec, &error)) == 1) {
-		if (rec.n_fields == 1 && rec.lengths[0] == 0)
-			continue; /* an empty line */
-		if (!header) {
-			header = 1;
-			if (read_header(im, &rec) < 0)
-				break;
-			continue;
-		}
-		if (++im->rows > CONTACTS_ROWS_MAX) {
-			problem(im, rec.line, -1, "more than %d rows: split the file", CONTACTS_ROWS_MAX);
-			break;
-		}
-		check_row(im, &rec);
-	}
-	if (rc < 0)
-		problem(im, csv_reader_error_line(r), -1, "%s; the rest of the file is not read", error);
-	else if (!header)
-		problem(im, 1, -1, "the file has no header row naming the columns");
-	csv_reader_free(&r);
-	return im->n_problems == 0 ? 0 : -1;
-}
-
-/* --- writing ------------------------------------------------------------------------ */
-
-/* id_text - a database id as a parameter, in the pool */
-static char *id_text(struct import *im, long long id)
-{
-	char buf[24];
-	if (id <= 0)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%lld", id);
-	return g_string_chunk_insert(im->pool, buf);
-}
-
-/* run_arrays - one statement whose parameters are arrays of n items each */
-static PGresult *run_arrays(PGconn *conn, const char *sql, const char **const *cols, int n_cols, size_t n,
-                            ExecStatusType want, char *err, size_t errlen)
-{
-	char *lits[8] = {NULL};
-	PGresult *res = NULL;
-	int i;
-	for (i = 0; i < n_cols; i++)
-		if ((lits[i] = db_array_literal(cols[i], n)) == NULL)
-			break;
-	if (i < n_cols) {
-		snprintf(err, errlen, "out of memory");
-	} else {
-		res = PQexecParams(conn, sql, n_cols, NULL, (const char *const *)lits, NULL, NULL, 0);
-		if (db_result_ok(res, want, conn, err, errlen) < 0) {
-			PQclear(res);
-			res = NULL;
-		}
-	}
-	for (i = 0; i < n_cols; i++)
-		free(lits[i]);
-	return res;
-}
-
-/* Counts of what was written. */
-struct import_counts {
-	size_t organisations, contacts, addresses, domains, phones, extended;
-};
-
-/* write_orgs - the new organisations, then every new domain */
-static int write_orgs(struct import *im, PGconn *conn, struct import_counts *n, char *err, size_t errlen)
-{
-	guint len = im->org_list->len;
-	const char **cols[6];
-	size_t k = 0;
-	for (int c = 0; c < 6; c++)
-		cols[c] = g_new0(const char *, len ? len : 1);
-	for (guint i = 0; i < len; i++) {
-		struct org *o = g_ptr_array_index(im->org_list, i);
-		if (o->db != NULL) {
-			n->extended += o->domains->len > 0;
-			continue;
-		}
-		cols[0][k] = o->name;
-		cols[1][k] = o->attr[0] ? o->attr[0] : "customer";
-		cols[2][k] = o->attr[1] && strcmp(o->attr[1], "yes") == 0 ? "true" : "false";
-		for (int a = 2; a < 5; a++)
-			cols[a + 1][k] = o->attr[a];
-		k++;
-	}
-	int rc = 0;
-	if (k > 0) {
-		PGresult *res = run_arrays(conn, SQL_ADD_ORGS, cols, 6, k, PGRES_TUPLES_OK, err, errlen);
-		if (res == NULL) {
-			rc = -1;
-		} else {
-			for (int r = 0; r < PQntuples(res); r++) {
-				struct org *o = g_hash_table_lookup(im->orgs, PQgetvalue(res, r, 1));
-				if (o != NULL)
-					o->id = g_ascii_strtoll(PQgetvalue(res, r, 0), NULL, 10);
-			}
-			PQclear(res);
-		}
-		n->organisations = k;
-	}
-	for (int c = 0; c < 6; c++)
-		g_free(cols[c]);
-	if (rc < 0)
-		return -1;
-
-	GPtrArray *dom = g_ptr_array_new(), *owner = g_ptr_array_new();
-	for (guint i = 0; i < len; i++) {
-		struct org *o = g_ptr_array_index(im->org_list, i);
-		for (guint d = 0; d < o->domains->len; d++) {
-			g_ptr_array_add(dom, g_ptr_array_index(o->domains, d));
-			g_ptr_array_add(owner, id_text(im, o->id));
-		}
-	}
-	if (dom->len > 0) {
-		const char **dcols[2] = {(const char **)dom->pdata, (const char **)owner->pdata};
-		PGresult *res =
-		    run_arrays(conn, SQL_ADD_DOMAINS, dcols, 2, dom->len, PGRES_COMMAND_OK, err, errlen);
-		rc = res == NULL ? -1 : 0;
-		PQclear(res);
-		n->domains = dom->len;
-	}
-	g_ptr_array_free(dom, TRUE);
-	g_ptr_array_free(owner, TRUE);
-	return rc;
-}
-
-/* write_contacts - the contacts with ids taken first, then their addresses and phone numbers */
-static int write_contacts(struct import *im, PGconn *conn, struct import_counts *n, char *err, size_t errlen)
-{
-	guint len = im->contacts->len;
-	if (len == 0)
-		return 0;
-	char count[24];
-	snprintf(count, sizeof(count), "%u", len);
-	const char *p[1] = {count};
-	PGresult *res = db_query(conn, SQL_CONTACT_IDS, 1, p, err, errlen);
-	if (res == NULL)
-		return -1;
-	if ((guint)PQntuples(res) != len) {
-		snprintf(err, errlen, "the contacts' sequence gave %d ids for %u contacts", PQntuples(res),
-		         len);
-		PQclear(res);
-		return -1;
-	}
-	const char **cols[5];
-	for (int c = 0; c < 5; c++)
-		cols[c] = g_new0(const char *, len);
-	GPtrArray *addr = g_ptr_array_new(), *addr_owner = g_ptr_array_new();
-	GPtrArray *phone = g_ptr_array_new(), *phone_owner = g_ptr_array_new();
-	for (guint i = 0; i < len; i++) {
-		const struct contact *c = g_ptr_array_index(im->contacts, i);
-		char *id = g_string_chunk_insert(im->pool, PQgetvalue(res, (int)i, 0));
-		cols[0][i] = id;
-		cols[1][i] = c->org ? id_text(im, c->org->id) : NULL;
-		cols[2][i] = c->salutation;
-		cols[3][i] = c->first_name;
-		cols[4][i] = c->last_name;
-		for (guint k = 0; k < c->emails->len; k++) {
-			g_ptr_array_add(addr, g_ptr_array_index(c->emails, k));
-			g_ptr_array_add(addr_owner, id);
-		}
-		for (guint k = 0; k < c->phones->len; k++) {
-			g_ptr_array_add(phone_owner, id);
-			g_ptr_array_add(phone, g_ptr_array_index(c->phones, k));
-		}
-	}
-	PQclear(res);
-	int rc = 0;
-	res = run_arrays(conn, SQL_ADD_CONTACTS, cols, 5, len, PGRES_COMMAND_OK, err, errlen);
-	if (res == NULL)
-		rc = -1;
-	PQclear(res);
-	if (rc == 0 && addr->len > 0) {
-		const char **acols[2] = {(const char **)addr->pdata, (const char **)addr_owner->pdata};
-		res = run_arrays(conn, SQL_ADD_ADDRESSES, acols, 2, addr->len, PGRES_COMMAND_OK, err, errlen);
-		rc = res == NULL ? -1 : 0;
-		PQclear(res);
-	}
-	if (rc == 0 && phone->len > 0) {
-		const char **pcols[2] = {(const char **)phone_owner->pdata, (const char **)phone->pdata};
-		res = run_arrays(conn, SQL_ADD_PHONES, pcols, 2, phone->len, PGRES_COMMAND_OK, err, errlen);
-		rc = res == NULL ? -1 : 0;
-		PQclear(res);
-	}
-	n->contacts = len;
-	n->addresses = addr->len;
-	n->phones = phone->len;
-	for (int c = 0; c < 5; c++)
-		g_free(cols[c]);
-	g_ptr_array_free(addr, TRUE);
-	g_ptr_array_free(addr_owner, TRUE);
-	g_ptr_array_free(phone, TRUE);
-	g_ptr_array_free(phone_owner, TRUE);
-	return rc;
-}
-
 /* plural - "1 contact", "2 contacts" */
 static const char *plural(size_t n, const char *one, const char *many)
 {
@@ -854,7 +233,7 @@ int contacts_import_data(PGconn *conn, const struct mailroom_conf *conf, const c
 	if (db_command(conn, SQL_LOCK, 0, NULL, res->err, sizeof(res->err)) < 0 ||
 	    load_database(&im, conn, conf, res->err, sizeof(res->err)) < 0)
 		goto out;
-	if (read_rows(&im, data, len) < 0) {
+	if (ci_read_rows(&im, data, len) < 0) {
 		res->rows = im.rows;
 		res->n_problems = im.n_problems;
 		for (size_t i = 0; i < im.n_problems && i < CONTACTS_ERRORS_SHOWN; i++) {
@@ -865,8 +244,8 @@ int contacts_import_data(PGconn *conn, const struct mailroom_conf *conf, const c
 		goto out;
 	}
 	res->rows = im.rows;
-	if (write_orgs(&im, conn, &n, res->err, sizeof(res->err)) < 0 ||
-	    write_contacts(&im, conn, &n, res->err, sizeof(res->err)) < 0)
+	if (ci_write_orgs(&im, conn, &n, res->err, sizeof(res->err)) < 0 ||
+	    ci_write_contacts(&im, conn, &n, res->err, sizeof(res->err)) < 0)
 		goto out;
 	res->organisations = n.organisations;
 	res->contacts = n.contacts;
