@@ -269,22 +269,27 @@ static int pread_full(int fd, void *buf, size_t len, off_t off)
 int record_read(int fd, struct record *r, char *err, size_t errlen)
 {
 	struct stat st;
-	char footer[RECORD_FOOTER_LEN + 1];
-	uint64_t tlen;
-	memset(r, 0, sizeof(*r));
 	if (fstat(fd, &st) < 0) {
+		memset(r, 0, sizeof(*r));
 		snprintf(err, errlen, "fstat: %s", strerror(errno));
 		return -1;
 	}
-	if (st.st_size < RECORD_FOOTER_LEN ||
-	    pread_full(fd, footer, RECORD_FOOTER_LEN, st.st_size - RECORD_FOOTER_LEN) < 0) {
-		snprintf(err, errlen, "no record footer (file of %lld bytes)", (long long)st.st_size);
+	return record_read_at(fd, 0, (uint64_t)st.st_size, r, err, errlen);
+}
+
+int record_read_at(int fd, uint64_t off, uint64_t len, struct record *r, char *err, size_t errlen)
+{
+	char footer[RECORD_FOOTER_LEN + 1];
+	uint64_t tlen;
+	memset(r, 0, sizeof(*r));
+	if (len < RECORD_FOOTER_LEN || pread_full(fd, footer, RECORD_FOOTER_LEN, (off_t)(off + len - RECORD_FOOTER_LEN)) < 0) {
+		snprintf(err, errlen, "no record footer (record of %llu bytes)", (unsigned long long)len);
 		return -1;
 	}
 	footer[RECORD_FOOTER_LEN] = '\0';
 	if (memcmp(footer, "MRREC1 ", 7) != 0 || footer[23] != '\n' ||
 	    parse_u64(footer + 7, 16, 16, &tlen) < 0 || tlen > RECORD_TRAILER_MAX ||
-	    tlen > (uint64_t)st.st_size - RECORD_FOOTER_LEN) {
+	    tlen > len - RECORD_FOOTER_LEN) {
 		snprintf(err, errlen, "bad record footer");
 		return -1;
 	}
@@ -293,8 +298,8 @@ int record_read(int fd, struct record *r, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	off_t toff = st.st_size - RECORD_FOOTER_LEN - (off_t)tlen;
-	if (pread_full(fd, t, tlen, toff) < 0) {
+	uint64_t toff = len - RECORD_FOOTER_LEN - tlen; /* within the record */
+	if (pread_full(fd, t, tlen, (off_t)(off + toff)) < 0) {
 		snprintf(err, errlen, "short read of the trailer");
 		free(t);
 		return -1;
@@ -305,6 +310,7 @@ int record_read(int fd, struct record *r, char *err, size_t errlen)
 		record_clear(r);
 		return -1;
 	}
-	r->stored_len = (uint64_t)toff;
+	r->stored_len = toff;
+	r->stored_off = off;
 	return 0;
 }

@@ -39,12 +39,16 @@ struct record {
 	uint64_t size;	    /* the whole message as received */
 	uint8_t sha256[32]; /* over the whole message as received */
 	uint64_t stored_len; /* set by record_read: bytes stored before the trailer */
+	uint64_t stored_off; /* set by record_read: where in the file they start */
 };
 
 /* record_encode_trailer - trailer and footer for r; malloc'd into *out_r */
 int record_encode_trailer(const struct record *r, char **out_r, size_t *len_r);
 /* record_read - parse the trailer of an open spool file into r; 0, or -1 with err */
 int record_read(int fd, struct record *r, char *err, size_t errlen);
+/* record_read_at - the same for the record of len bytes at off in a file
+ * that holds several (a batch file of the spool) */
+int record_read_at(int fd, uint64_t off, uint64_t len, struct record *r, char *err, size_t errlen);
 /* record_add_rcpt - append a recipient and its arguments (copied); 0 or -1 */
 int record_add_rcpt(struct record *r, const char *addr, const char *args);
 /* record_set - replace one string field with a copy of value (NULL clears); 0 or -1 */

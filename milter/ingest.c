@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,15 +22,15 @@
 #include "record.h"
 #include "utf8.h"
 
-#define COPY_CHUNK (256u << 10)
+#define COPY_CHUNK  (256u << 10)
 #define PG_EPOCH_US 946684800000000LL /* 2000-01-01 in Unix microseconds */
 
 /* Every statement of this module, in one place. */
 #define SQL_EXISTING "SELECT id::text FROM mailroom.messages WHERE id = ANY($1::uuid[])"
-#define SQL_COPY                                                                                   \
-	"COPY mailroom.messages (id, received_at, gateway, direction, record_policy, queue_id,"    \
-	" client_addr, client_name, helo, daemon_name, auth_user, envelope_from,"                  \
-	" envelope_from_args, envelope_to, envelope_to_args, message_id, subject, size_bytes,"     \
+#define SQL_COPY                                                                                             \
+	"COPY mailroom.messages (id, received_at, gateway, direction, record_policy, queue_id,"              \
+	" client_addr, client_name, helo, daemon_name, auth_user, envelope_from,"                            \
+	" envelope_from_args, envelope_to, envelope_to_args, message_id, subject, size_bytes,"               \
 	" sha256, raw) FROM STDIN (FORMAT binary)"
 #define N_COLUMNS 20
 
@@ -41,14 +42,15 @@ struct ingest {
 	int woken;
 	int stop;
 	struct timespec drain_until;
-	char *conninfo; /* under lock */
+	char *conninfo;             /* under lock */
 	struct ingest_settings set; /* under lock */
-	PGconn *conn; /* ingest thread only */
+	PGconn *conn;               /* ingest thread only */
 };
 
 struct item {
-	char *name;
+	char *name; /* of its file in new/ */
 	int fd;
+	int owns; /* the first item of its file: closes and removes it */
 	struct record rec;
 	int present; /* already in the database */
 };
@@ -125,8 +127,8 @@ static void cb_text_array(struct cbuf *b, char *const *items, size_t n, size_t c
 {
 	struct cbuf a = {0};
 	cb_i32(&a, n ? 1 : 0); /* dimensions */
-	cb_i32(&a, 0);	       /* no NULLs */
-	cb_i32(&a, 25);	       /* element type: text */
+	cb_i32(&a, 0);         /* no NULLs */
+	cb_i32(&a, 25);        /* element type: text */
 	if (n) {
 		cb_i32(&a, (int32_t)n);
 		cb_i32(&a, 1); /* lower bound */
@@ -249,8 +251,9 @@ static int put_raw(PGconn *conn, const struct item *it, char *chunk)
 {
 	uint64_t off = 0;
 	while (off < it->rec.stored_len) {
-		size_t want = it->rec.stored_len - off < COPY_CHUNK ? (size_t)(it->rec.stored_len - off) : COPY_CHUNK;
-		ssize_t got = pread(it->fd, chunk, want, (off_t)off);
+		size_t want =
+		    it->rec.stored_len - off < COPY_CHUNK ? (size_t)(it->rec.stored_len - off) : COPY_CHUNK;
+		ssize_t got = pread(it->fd, chunk, want, (off_t)(it->rec.stored_off + off));
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
@@ -278,8 +281,8 @@ static int simple_command(PGconn *conn, const char *sql)
 /* copy_batch - one transaction: COPY every record not yet present, COMMIT */
 static int copy_batch(PGconn *conn, struct item *items, int n)
 {
-	static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n', 0,
-						 0,   0,   0,   0,   0,   0,   0,    0};
+	static const unsigned char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', 0xff, '\r', '\n',
+	                                         0,   0,   0,   0,   0,   0,   0,    0,    0};
 	if (simple_command(conn, "BEGIN") < 0)
 		return -1;
 	PGresult *res = PQexec(conn, SQL_COPY);
@@ -324,37 +327,97 @@ static int copy_batch(PGconn *conn, struct item *items, int n)
 	return simple_command(conn, "COMMIT");
 }
 
-/* load_items - read the trailers of up to n files; unreadable ones go to bad/ */
-static int load_items(struct ingest *ing, char **names, int n, long long max_bytes, struct item *items)
+/* quarantine - new/NAME is not what it should be: to bad/, for a human */
+static void quarantine(struct ingest *ing, const char *name, const char *why)
 {
-	int out = 0;
-	long long bytes = 0;
-	for (int i = 0; i < n; i++) {
-		char err[256];
-		int fd = spool_open_ready(ing->spool, names[i]);
-		if (fd < 0) {
-			log_warn("ingest: open new/%s", names[i]);
-			continue;
+	log_warnx("ingest: new/%s is not a record (%s): moved to bad/", name, why);
+	if (spool_quarantine(ing->spool, name) < 0)
+		log_warn("ingest: cannot move new/%s to bad/", name);
+}
+
+/* load_file - the records of new/NAME appended to *items (grown as
+ * needed): one, or every record of a batch file. The number added, 0 when
+ * the file went to bad/ or could not be opened, -1 when out of memory. */
+static int load_file(struct ingest *ing, char *name, struct item **items, int *n, int *cap, long long *bytes)
+{
+	char err[256];
+	int fd = spool_open_ready(ing->spool, name);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_warn("ingest: open new/%s", name);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	int batch = name[0] == SPOOL_BATCH_PREFIX, first = *n, r = 1;
+	uint64_t off = 0, ro = 0, rl = (uint64_t)st.st_size;
+	while (!batch || (r = spool_batch_next(fd, (uint64_t)st.st_size, off, &ro, &rl)) == 1) {
+		if (*n == *cap) {
+			int grown_cap = *cap * 2;
+			struct item *grown = realloc(*items, (size_t)grown_cap * sizeof(**items));
+			if (grown == NULL) {
+				r = -2;
+				break;
+			}
+			*items = grown;
+			*cap = grown_cap;
 		}
-		struct item *it = &items[out];
+		struct item *it = &(*items)[*n];
 		memset(it, 0, sizeof(*it));
-		if (record_read(fd, &it->rec, err, sizeof(err)) < 0) {
-			close(fd);
-			log_warnx("ingest: new/%s is not a record (%s): moved to bad/", names[i], err);
-			if (spool_quarantine(ing->spool, names[i]) < 0)
-				log_warn("ingest: cannot move new/%s to bad/", names[i]);
-			continue;
-		}
-		if (out > 0 && bytes + (long long)it->rec.stored_len > max_bytes) {
-			record_clear(&it->rec);
-			close(fd);
+		if (record_read_at(fd, ro, rl, &it->rec, err, sizeof(err)) < 0) {
+			r = -1;
 			break;
 		}
 		it->fd = fd;
-		it->name = names[i];
-		bytes += (long long)it->rec.stored_len;
-		out++;
+		it->name = name;
+		it->owns = *n == first;
+		*bytes += (long long)it->rec.stored_len;
+		(*n)++;
+		if (!batch)
+			break;
+		off = ro + rl;
 	}
+	if (r < 0 || (batch && *n == first)) {
+		/* A file with one unreadable record goes to bad/ whole: nothing of it is stored. */
+		for (int i = first; i < *n; i++)
+			record_clear(&(*items)[i].rec);
+		*n = first;
+		close(fd);
+		if (r == -2)
+			return -1;
+		quarantine(ing, name,
+		           r < 0 ? (batch ? "a batch file cut or garbled" : err) : "an empty batch file");
+		return 0;
+	}
+	return *n - first;
+}
+
+/* load_items - the records of up to n files, whole files, within max_bytes
+ * (the first file whatever its size); unreadable files go to bad/. The
+ * items in *items_r (malloc'd), their number returned, -1 when out of memory. */
+static int load_items(struct ingest *ing, char **names, int n, long long max_bytes, struct item **items_r)
+{
+	int cap = n > 0 ? n : 1, out = 0;
+	long long bytes = 0;
+	struct item *items = calloc((size_t)cap, sizeof(*items));
+	if (items == NULL)
+		return -1;
+	for (int i = 0; i < n && (out == 0 || bytes < max_bytes); i++) {
+		int before = out;
+		long long before_bytes = bytes;
+		if (load_file(ing, names[i], &items, &out, &cap, &bytes) < 0)
+			break;
+		if (before > 0 && bytes > max_bytes) {
+			/* over the cap: this file waits for the next batch */
+			for (int k = before; k < out; k++)
+				record_clear(&items[k].rec);
+			close(items[before].fd);
+			out = before;
+			bytes = before_bytes;
+			break;
+		}
+	}
+	*items_r = items;
 	return out;
 }
 
@@ -363,16 +426,15 @@ static int ingest_once(struct ingest *ing, const struct ingest_settings *set)
 {
 	int max = (int)set->max_batch;
 	char **names = calloc((size_t)max, sizeof(*names));
-	struct item *items = calloc((size_t)max, sizeof(*items));
-	int n = names && items ? spool_list_ready(ing->spool, names, max) : -1;
+	struct item *items = NULL;
+	int n = names ? spool_list_ready(ing->spool, names, max) : -1;
 	if (n < 0) {
 		log_warn("ingest: cannot list the spool");
 		free(names);
-		free(items);
 		return -1;
 	}
-	int loaded = load_items(ing, names, n, set->max_batch_bytes, items);
-	int rc = 0, present = 0;
+	int loaded = load_items(ing, names, n, set->max_batch_bytes, &items);
+	int rc = loaded < 0 ? -1 : 0, present = 0;
 	if (loaded > 0) {
 		rc = mark_present(ing->conn, items, loaded);
 		if (rc == 0)
@@ -380,11 +442,13 @@ static int ingest_once(struct ingest *ing, const struct ingest_settings *set)
 	}
 	for (int i = 0; i < loaded; i++) {
 		present += items[i].present;
+		record_clear(&items[i].rec);
+		if (!items[i].owns)
+			continue;
 		/* Only after COMMIT: a failed batch stays in the spool. */
 		if (rc == 0 && spool_remove_ready(ing->spool, items[i].name) < 0)
 			log_warn("ingest: cannot remove new/%s", items[i].name);
 		close(items[i].fd);
-		record_clear(&items[i].rec);
 	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
@@ -464,7 +528,8 @@ static void *ingest_main(void *arg)
 			}
 			if (rc < 0 && PQstatus(ing->conn) != CONNECTION_OK) {
 				if (!was_down)
-					log_warnx("ingest: connection to the database lost, records wait in the spool");
+					log_warnx("ingest: connection to the database lost, records wait in "
+					          "the spool");
 				PQfinish(ing->conn);
 				ing->conn = NULL;
 			}
@@ -503,7 +568,7 @@ static void *ingest_main(void *arg)
 }
 
 struct ingest *ingest_start(struct spool *spool, const char *conninfo, const struct ingest_settings *set,
-			    char *err, size_t errlen)
+                            char *err, size_t errlen)
 {
 	struct ingest *ing = calloc(1, sizeof(*ing));
 	if (ing == NULL || (ing->conninfo = strdup(conninfo)) == NULL) {

@@ -1,22 +1,27 @@
 /* spool.c - durable local spool with group commit.
  *
- * Each writer fdatasyncs its own file (writers run in parallel, so the
- * file system batches their journal commits), then queues the file name.
- * The committer takes everything queued, up to max_batch, renames each
- * file from tmp/ to new/ and syncs new/ once for the whole batch. A crash
- * before that sync leaves a record that Postfix was never told about: it
- * is either in tmp/ (removed at the next start) or in new/ (ingested; the
- * client's retry then makes a second record, never a lost one).
+ * A large record's writer fdatasyncs its own file, then queues its name;
+ * a small one queues its bytes. The committer takes everything queued, up
+ * to max_batch, writes the small records into one batch file in tmp/ with
+ * one fdatasync (per message, a file of its own would cost a create, a
+ * sync, a rename, an unlink and the inode's release: most of what the
+ * milter costs), renames every file of the batch from tmp/ to new/ and
+ * syncs new/ once. A crash before that sync leaves records that Postfix
+ * was never told about: in tmp/ (removed at the next start) or in new/
+ * (ingested; the client's retry then makes a second record, never a lost
+ * one).
  */
 #include "spool.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,11 +75,103 @@ static struct spool_pending *take_batch(struct spool *s, size_t *count)
 	return first;
 }
 
-/* commit_batch - rename each record into new/ and sync new/ once */
+static char batch_magic[] = SPOOL_BATCH_MAGIC; /* writev(2) wants it writable */
+
+/* writev_all - writev(2) until all of iov is written; 0 or -1 with errno */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		int chunk = n < IOV_MAX ? n : IOV_MAX;
+		ssize_t w = writev(fd, iov, chunk);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		if (w == 0) {
+			errno = EIO;
+			return -1;
+		}
+		size_t left = (size_t)w;
+		while (n > 0 && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return 0;
+}
+
+/* write_small - the batch's small records into tmp/NAME, synced: one
+ * record as it is (NAME is its id), several as a batch file (NAME is B and
+ * the first one's id). 0 or an errno value; nothing is left in tmp/ on
+ * failure. */
+static int write_small(struct spool *s, struct spool_pending *batch, size_t n, char *name, size_t namelen)
+{
+	struct spool_pending *first = batch;
+	while (first->data == NULL)
+		first = first->next;
+	snprintf(name, namelen, n == 1 ? "%s" : "B%s", first->name);
+	struct iovec *iov = calloc(2 * n + 1, sizeof(*iov));
+	char(*hdr)[SPOOL_BATCH_HDR + 1] = calloc(n, sizeof(*hdr));
+	int fd = -1, e = 0;
+	if (iov == NULL || hdr == NULL) {
+		e = ENOMEM;
+		goto out;
+	}
+	int k = 0;
+	size_t i = 0;
+	if (n > 1)
+		iov[k++] = (struct iovec){batch_magic, sizeof(batch_magic) - 1};
+	for (struct spool_pending *p = batch; p != NULL; p = p->next) {
+		if (p->data == NULL)
+			continue;
+		if (n > 1) {
+			snprintf(hdr[i], sizeof(hdr[i]), "MRB %016llx\n", (unsigned long long)p->len);
+			iov[k++] = (struct iovec){hdr[i++], SPOOL_BATCH_HDR};
+		}
+		iov[k++] = (struct iovec){p->data, p->len};
+	}
+	fd = openat(s->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0 || writev_all(fd, iov, k) < 0 || fdatasync(fd) < 0)
+		e = errno ? errno : EIO;
+	if (fd >= 0 && close(fd) < 0 && e == 0)
+		e = errno;
+	if (e != 0 && fd >= 0)
+		unlinkat(s->tmp_fd, name, 0);
+out:
+	free(iov);
+	free(hdr);
+	return e;
+}
+
+/* commit_batch - write the small records, rename every file into new/
+ * and sync new/ once */
 static void commit_batch(struct spool *s, struct spool_pending *batch)
 {
 	int any = 0;
+	size_t n_small = 0;
+	for (struct spool_pending *p = batch; p != NULL; p = p->next)
+		n_small += p->data != NULL;
+	char small[SPOOL_NAME_MAX + 1] = "";
+	int small_result = 0;
+	if (n_small > 0) {
+		errno = 0;
+		small_result = write_small(s, batch, n_small, small, sizeof(small));
+		if (small_result == 0)
+			small_result = renameat(s->tmp_fd, small, s->new_fd, small) == 0 ? 0 : errno;
+		if (small_result != 0)
+			unlinkat(s->tmp_fd, small, 0);
+		any |= small_result == 0;
+	}
 	for (struct spool_pending *p = batch; p != NULL; p = p->next) {
+		if (p->data != NULL) {
+			p->result = small_result;
+			continue;
+		}
 		p->result = renameat(s->tmp_fd, p->name, s->new_fd, p->name) == 0 ? 0 : errno;
 		any |= p->result == 0;
 	}
@@ -86,9 +183,11 @@ static void commit_batch(struct spool *s, struct spool_pending *batch)
 		for (struct spool_pending *p = batch; p != NULL; p = p->next)
 			if (p->result == 0) {
 				p->result = e;
-				if (unlinkat(s->new_fd, p->name, 0) < 0)
+				if (p->data == NULL && unlinkat(s->new_fd, p->name, 0) < 0)
 					log_warn("spool: cannot withdraw new/%s", p->name);
 			}
+		if (small_result == 0 && n_small > 0 && unlinkat(s->new_fd, small, 0) < 0)
+			log_warn("spool: cannot withdraw new/%s", small);
 	}
 }
 
@@ -223,9 +322,13 @@ int spool_file_create(struct spool *s, const char *name, struct spool_file *f)
 	}
 	f->written = 0;
 	f->fill = 0;
+	f->mem = NULL;
+	f->mem_len = f->mem_cap = 0;
+	f->dir_fd = s->tmp_fd;
+	f->fd = -1;
+	f->spilled = 0;
 	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->fd = openat(s->tmp_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	return f->fd < 0 ? -1 : 0;
+	return 0;
 }
 
 /* write_all - write(2) until all of p is written; 0 or -1 with errno */
@@ -255,9 +358,49 @@ static int flush(struct spool_file *f)
 	return write_all(f->fd, f->buf, n);
 }
 
+/* spill - the record outgrew memory: to tmp/NAME with what it holds so far */
+static int spill(struct spool_file *f)
+{
+	f->fd = openat(f->dir_fd, f->name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (f->fd < 0)
+		return -1;
+	f->spilled = 1;
+	int rc = write_all(f->fd, f->mem, f->mem_len);
+	free(f->mem);
+	f->mem = NULL;
+	f->mem_len = f->mem_cap = 0;
+	return rc;
+}
+
+/* keep - append to the record in memory; 0 or -1 with errno */
+static int keep(struct spool_file *f, const void *buf, size_t len)
+{
+	if (f->mem_len + len > f->mem_cap) {
+		size_t cap = f->mem_cap ? f->mem_cap : 8192;
+		while (cap < f->mem_len + len)
+			cap *= 2;
+		unsigned char *grown = realloc(f->mem, cap);
+		if (grown == NULL) {
+			errno = ENOMEM;
+			return -1;
+		}
+		f->mem = grown;
+		f->mem_cap = cap;
+	}
+	memcpy(f->mem + f->mem_len, buf, len);
+	f->mem_len += len;
+	return 0;
+}
+
 int spool_file_write(struct spool_file *f, const void *buf, size_t len)
 {
 	f->written += (uint64_t)len;
+	if (f->fd < 0) {
+		if (f->mem_len + len <= SPOOL_INLINE_MAX)
+			return keep(f, buf, len);
+		if (spill(f) < 0)
+			return -1;
+	}
 	if (f->fill + len <= sizeof(f->buf)) {
 		memcpy(f->buf + f->fill, buf, len);
 		f->fill += len;
@@ -272,8 +415,49 @@ int spool_file_write(struct spool_file *f, const void *buf, size_t len)
 	return 0;
 }
 
+/* queue_and_wait - hand p to the committer and wait for its batch; p's
+ * result (0 or an errno value) */
+static int queue_and_wait(struct spool *s, struct spool_pending *p)
+{
+	pthread_cond_init(&p->woken, NULL);
+	/* p lives on the caller's stack until the committer marks it done. */
+	pthread_mutex_lock(&s->lock);
+	if (s->tail != NULL)
+		s->tail->next = p;
+	else
+		s->head = p;
+	s->tail = p;
+	s->queued++;
+	pthread_cond_signal(&s->work);
+	while (!p->done)
+		pthread_cond_wait(&p->woken, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	pthread_cond_destroy(&p->woken);
+	return p->result;
+}
+
+/* commit_small - a record still in memory: written by its batch */
+static int commit_small(struct spool *s, struct spool_file *f)
+{
+	struct spool_pending p = {0};
+	snprintf(p.name, sizeof(p.name), "%s", f->name);
+	p.data = f->mem;
+	p.len = f->mem_len;
+	int result = queue_and_wait(s, &p);
+	free(f->mem);
+	f->mem = NULL;
+	f->mem_len = f->mem_cap = 0;
+	if (result != 0) {
+		errno = result;
+		return -1;
+	}
+	return 0;
+}
+
 int spool_file_commit(struct spool *s, struct spool_file *f)
 {
+	if (!f->spilled)
+		return commit_small(s, f);
 	if (flush(f) < 0 || fdatasync(f->fd) < 0) {
 		int e = errno;
 		spool_file_discard(s, f);
@@ -291,24 +475,11 @@ int spool_file_commit(struct spool *s, struct spool_file *f)
 
 	struct spool_pending p = {0};
 	snprintf(p.name, sizeof(p.name), "%s", f->name);
-	pthread_cond_init(&p.woken, NULL);
-	/* p lives on this stack until the committer marks it done below. */
-	pthread_mutex_lock(&s->lock);
-	if (s->tail != NULL)
-		s->tail->next = &p;
-	else
-		s->head = &p; // cppcheck-suppress autoVariables
-	s->tail = &p;         // cppcheck-suppress autoVariables
-	s->queued++;
-	pthread_cond_signal(&s->work);
-	while (!p.done)
-		pthread_cond_wait(&p.woken, &s->lock);
-	pthread_mutex_unlock(&s->lock);
-	pthread_cond_destroy(&p.woken);
-	if (p.result != 0) {
+	int result = queue_and_wait(s, &p);
+	if (result != 0) {
 		/* Rename failed or was withdrawn: the file may still be in tmp/. */
 		unlinkat(s->tmp_fd, f->name, 0);
-		errno = p.result;
+		errno = result;
 		return -1;
 	}
 	return 0;
@@ -316,11 +487,15 @@ int spool_file_commit(struct spool *s, struct spool_file *f)
 
 void spool_file_discard(struct spool *s, struct spool_file *f)
 {
+	free(f->mem);
+	f->mem = NULL;
+	f->mem_len = f->mem_cap = 0;
 	if (f->fd >= 0)
 		close(f->fd);
 	f->fd = -1;
-	if (unlinkat(s->tmp_fd, f->name, 0) < 0 && errno != ENOENT)
+	if (f->spilled && unlinkat(s->tmp_fd, f->name, 0) < 0 && errno != ENOENT)
 		log_warn("spool: cannot remove tmp/%s", f->name);
+	f->spilled = 0;
 }
 
 static int name_cmp(const void *a, const void *b)
@@ -391,6 +566,61 @@ int spool_quarantine(struct spool *s, const char *name)
 	return fsync(s->bad_fd);
 }
 
+int spool_batch_next(int fd, uint64_t size, uint64_t off, uint64_t *rec_off, uint64_t *rec_len)
+{
+	const size_t magic = sizeof(SPOOL_BATCH_MAGIC) - 1;
+	char buf[SPOOL_BATCH_HDR + 1];
+	if (off == 0) {
+		if (size < magic || pread(fd, buf, magic, 0) != (ssize_t)magic ||
+		    memcmp(buf, SPOOL_BATCH_MAGIC, magic) != 0)
+			return -1;
+		off = magic;
+	}
+	if (off == size)
+		return 0;
+	if (off > size || size - off < SPOOL_BATCH_HDR ||
+	    pread(fd, buf, SPOOL_BATCH_HDR, (off_t)off) != SPOOL_BATCH_HDR)
+		return -1;
+	buf[SPOOL_BATCH_HDR] = '\0';
+	uint64_t len = 0;
+	if (memcmp(buf, "MRB ", 4) != 0 || buf[SPOOL_BATCH_HDR - 1] != '\n')
+		return -1;
+	for (int i = 4; i < SPOOL_BATCH_HDR - 1; i++) {
+		int c = buf[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+		if (v < 0)
+			return -1;
+		len = len << 4 | (uint64_t)v;
+	}
+	if (len > size - off - SPOOL_BATCH_HDR)
+		return -1;
+	*rec_off = off + SPOOL_BATCH_HDR;
+	*rec_len = len;
+	return 1;
+}
+
+/* records_in - how many records new/NAME holds: 1, or a batch file's count */
+static long records_in(struct spool *s, const char *name)
+{
+	if (name[0] != SPOOL_BATCH_PREFIX)
+		return 1;
+	int fd = openat(s->new_fd, name, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	long n = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	uint64_t off = 0, ro, rl;
+	while (spool_batch_next(fd, (uint64_t)st.st_size, off, &ro, &rl) == 1) {
+		n++;
+		off = ro + rl;
+	}
+	close(fd);
+	return n > 0 ? n : 1;
+}
+
 long spool_ready_count(struct spool *s)
 {
 	int fd = openat(s->new_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -404,7 +634,7 @@ long spool_ready_count(struct spool *s)
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL)
 		if (e->d_name[0] != '.')
-			n++;
+			n += records_in(s, e->d_name);
 	closedir(d);
 	return n;
 }

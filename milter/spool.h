@@ -1,11 +1,19 @@
 /* spool.h - the milter's local spool: durable before Postfix answers.
  *
- * Layout: DIR/tmp/ holds records being written, DIR/new/ holds committed
- * records waiting for ingest, DIR/bad/ holds files ingest could not read
+ * Layout: DIR/tmp/ holds files being written, DIR/new/ holds committed
+ * files waiting for ingest, DIR/bad/ holds files ingest could not read
  * (kept for an administrator, never deleted). A record is committed when
- * its data is on disk (fdatasync by its writer), it has been renamed into
- * new/ and new/ itself has been synced. Renames and the directory sync are
- * done by one committer thread for a whole batch at a time: group commit.
+ * its data is on disk, its file has been renamed into new/ and new/ itself
+ * has been synced. Renames and the directory sync are done by one
+ * committer thread for a whole batch at a time: group commit.
+ *
+ * Files in new/: a record up to SPOOL_INLINE_MAX bytes waits in memory
+ * until its batch commits; the committer writes the batch's small records
+ * into one batch file (tmp/B<first id>, one fdatasync for all of them),
+ * or, when there is one, into a file of its own named by its id. A larger
+ * record is streamed to a file of its own while it arrives and synced by
+ * its writer. A batch file is SPOOL_BATCH_MAGIC, then per record a header
+ * line "MRB <16 hex digits: its length>\n" and the record.
  */
 #ifndef MAILROOM_SPOOL_H
 #define MAILROOM_SPOOL_H
@@ -16,11 +24,17 @@
 
 #define SPOOL_NAME_MAX 64
 
-#define SPOOL_WRITE_BUF 16384 /* bytes gathered before a write(2): a header is several pieces */
+#define SPOOL_WRITE_BUF    16384        /* bytes gathered before a write(2): a header is several pieces */
+#define SPOOL_INLINE_MAX   (256u << 10) /* records up to this size are written by their batch */
+#define SPOOL_BATCH_PREFIX 'B'          /* new/B...: a batch file */
+#define SPOOL_BATCH_MAGIC  "MRBATCH1\n"
+#define SPOOL_BATCH_HDR    21 /* "MRB " + 16 hex digits + "\n" */
 
 struct spool_pending {
 	struct spool_pending *next;
 	char name[SPOOL_NAME_MAX];
+	unsigned char *data; /* a small record's bytes; NULL: its own file in tmp/ */
+	size_t len;
 	int done;
 	int result;           /* 0 or an errno value */
 	pthread_cond_t woken; /* its writer waits here: a batch wakes only its own writers */
@@ -49,8 +63,12 @@ struct spool {
 };
 
 struct spool_file {
-	int fd;
+	int fd;      /* -1 while the record is in memory */
+	int dir_fd;  /* tmp/, where it goes when it outgrows memory */
+	int spilled; /* it has a file in tmp/ */
 	char name[SPOOL_NAME_MAX];
+	unsigned char *mem; /* the record while it is small */
+	size_t mem_len, mem_cap;
 	uint64_t written; /* bytes passed to spool_file_write */
 	size_t fill;      /* of buf, not yet written to fd */
 	unsigned char buf[SPOOL_WRITE_BUF];
@@ -62,7 +80,8 @@ struct spool *spool_open(const char *dir, long max_batch, long max_wait_us, char
 /* spool_close - stop the committer (after pending batches) and free; clears *spoolp */
 void spool_close(struct spool **spoolp);
 
-/* spool_file_create - open tmp/NAME for writing; 0 or -1 with errno */
+/* spool_file_create - start record NAME (in memory; tmp/NAME once it outgrows
+ * SPOOL_INLINE_MAX); 0 or -1 with errno */
 int spool_file_create(struct spool *spool, const char *name, struct spool_file *f);
 /* spool_file_write - write all of buf (gathered, written when the buffer
  * fills and at commit); 0 or -1 with errno (ENOSPC when full) */
@@ -75,7 +94,8 @@ int spool_file_commit(struct spool *spool, struct spool_file *f);
 void spool_file_discard(struct spool *spool, struct spool_file *f);
 
 /* spool_list_ready - up to max names from new/, oldest first (ids are
- * time-ordered); returns the count, or -1 with errno. names[i] is malloc'd. */
+ * time-ordered; batch files after single records of the same time);
+ * returns the count, or -1 with errno. names[i] is malloc'd. */
 int spool_list_ready(struct spool *spool, char **names, int max);
 /* spool_open_ready - open new/NAME read-only; fd or -1 */
 int spool_open_ready(struct spool *spool, const char *name);
@@ -83,6 +103,10 @@ int spool_open_ready(struct spool *spool, const char *name);
 int spool_remove_ready(struct spool *spool, const char *name);
 /* spool_quarantine - move new/NAME to bad/ for a human to look at; 0 or -1 */
 int spool_quarantine(struct spool *spool, const char *name);
+/* spool_batch_next - in batch file fd of size bytes, the record after off:
+ * *rec_off and *rec_len; 1, 0 at the end, -1 when the file is not a batch
+ * file from there (off 0: the start of the file) */
+int spool_batch_next(int fd, uint64_t size, uint64_t off, uint64_t *rec_off, uint64_t *rec_len);
 /* spool_ready_count - number of records waiting in new/ (for logs and tests) */
 long spool_ready_count(struct spool *spool);
 
