@@ -506,10 +506,9 @@ use_listener() {
   start_mailroom_milter
 }
 
-# spool_count new|tmp - files in that spool directory
+# spool_count new|tmp - records in that spool directory (a batch file holds several)
 spool_count() {
-  local f=("$SPOOL/$1"/*)
-  echo "${#f[@]}"
+  python3 "$ROOT/tests/tools/spool-records.py" "$SPOOL/$1"
 }
 
 # quiesce - wait until the previous run has left no trace: the bench queue
