@@ -22,7 +22,7 @@ declare -A SOURCES=(
 	[mailhtml]="fuzz/fuzz-mailhtml.c webui-cgi/mailhtml.c webui-cgi/escape.c"
 	[webusers]="fuzz/fuzz-webusers.c webui-cgi/totpseal.c webui-cgi/userfields.c"
 	[multipart]="fuzz/fuzz-multipart.c webui-cgi/multipart.c webui-cgi/request.c webui-cgi/respond.c webui-cgi/escape.c lib/utf8.c"
-	[compose]="fuzz/fuzz-compose.c webui-cgi/mailbuild.c webui-cgi/placeholder.c lib/notifymail.c"
+	[compose]="fuzz/fuzz-compose.c webui-cgi/mailbuild.c webui-cgi/placeholder.c lib/notifymail.c lib/mimeguard.c"
 )
 declare -A LIBS=(
 	[record]="$(pkg-config --libs libsodium)"

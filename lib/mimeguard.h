@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#define CHARSET_RUN_MAX 1024 /* longer "=?charset?" / "*=charset'" runs are neutralised */
-#define GROUP_COLONS_MAX 256 /* colons kept per address field */
+#define CHARSET_RUN_MAX  1024 /* longer "=?charset?" / "*=charset'" runs are neutralised */
+#define GROUP_COLONS_MAX 256  /* colons kept per address field */
 
 /* mimeguard_header_start - where the header section begins (past an mbox
  * "From " line); SIZE_MAX when the data does not begin with a header field */
@@ -25,5 +25,10 @@ size_t mimeguard_boundary_cut(const char *p, size_t len, size_t budget);
 unsigned mimeguard_charsets(char *p, size_t len);
 /* mimeguard_groups - blank colons past GROUP_COLONS_MAX per address field; how many */
 unsigned mimeguard_groups(char *p, size_t len);
+/* mimeguard_comments - blank the '(' of comments that never close in
+ * address fields (every line that looks like one); how many */
+unsigned mimeguard_comments(char *p, size_t len);
+/* mimeguard_comments_value - the same for one address list on its own */
+unsigned mimeguard_comments_value(char *p, size_t len);
 
 #endif

@@ -196,6 +196,9 @@ static GMimeStream *gmime_input(struct parse *ps, const char *raw, size_t len)
 	fixed = mimeguard_groups((char *)copy, len);
 	if (fixed > 0)
 		warn(ps, "%u colons of nested address groups neutralised", fixed);
+	fixed = mimeguard_comments((char *)copy, len);
+	if (fixed > 0)
+		warn(ps, "%u comments that never close in address fields neutralised", fixed);
 	return g_mime_stream_mem_new_with_byte_array(g_byte_array_new_take(copy, len));
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "mimeguard.h"
 #include "notifymail.h"
 
 int mail_header_safe(const char *s)
@@ -64,6 +65,7 @@ int mail_addrs_add(struct mail_addrs *a, const char *text, char *err, size_t err
 	for (char *p = copy; *p; p++)
 		if (*p == ';')
 			*p = ',';
+	mimeguard_comments_value(copy, strlen(copy)); /* GMime leaks on some (lib/mimeguard.c) */
 	GMimeParserOptions *po = g_mime_parser_options_new();
 	g_mime_parser_options_set_address_compliance_mode(po, GMIME_RFC_COMPLIANCE_LOOSE);
 	InternetAddressList *l = internet_address_list_parse(po, copy);
