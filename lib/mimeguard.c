@@ -108,35 +108,56 @@ unsigned mimeguard_charsets(char *p, size_t len)
 	return fixed;
 }
 
+/* address_values - call fix on the value of every line that looks like an
+ * address field, its continuation lines included, in the body too (GMime
+ * parses the headers of attached messages as well); the sum of what fix
+ * returns */
+static unsigned address_values(char *p, size_t len, unsigned (*fix)(char *v, size_t n))
+{
+	static const char *const names[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};
+	unsigned fixed = 0;
+	size_t value = SIZE_MAX; /* where the current address field's value starts */
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && !(i == 0 || (p[i - 1] == '\n' && p[i] != ' ' && p[i] != '\t')))
+			continue;
+		/* a line that is not a continuation starts here, or the data ends */
+		if (value != SIZE_MAX)
+			fixed += fix(p + value, i - value);
+		value = SIZE_MAX;
+		if (i == len)
+			break;
+		size_t n = 0;
+		while (i + n < len && p[i + n] > ' ' && p[i + n] < 0x7f && p[i + n] != ':')
+			n++;
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (n == strlen(names[k]) && g_ascii_strncasecmp(p + i, names[k], n) == 0) {
+				size_t m = n;
+				while (i + m < len && (p[i + m] == ' ' || p[i + m] == '\t'))
+					m++;
+				if (i + m < len && p[i + m] == ':')
+					value = i + m + 1;
+			}
+	}
+	return fixed;
+}
+
+/* colons_past_cap - blank the colons of one value past GROUP_COLONS_MAX */
+static unsigned colons_past_cap(char *v, size_t n)
+{
+	unsigned fixed = 0, colons = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == ':' && ++colons > GROUP_COLONS_MAX) {
+			v[i] = ' ';
+			fixed++;
+		}
+	return fixed;
+}
+
 /* mimeguard_groups - blank the colons past GROUP_COLONS_MAX in each address
  * field: GMime parses nested groups ("a: b: c: ...") by recursion */
 unsigned mimeguard_groups(char *p, size_t len)
 {
-	static const char *const names[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};
-	unsigned fixed = 0, colons = 0;
-	int address = 0;
-	for (size_t i = 0; i < len; i++) {
-		if (i == 0 || (p[i - 1] == '\n' && p[i] != ' ' && p[i] != '\t')) { /* a field starts */
-			address = 0;
-			colons = 0;
-			size_t n = 0;
-			while (i + n < len && p[i + n] > ' ' && p[i + n] < 0x7f && p[i + n] != ':')
-				n++;
-			for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-				if (n == strlen(names[k]) && g_ascii_strncasecmp(p + i, names[k], n) == 0)
-					address = 1;
-			while (i + n < len && (p[i + n] == ' ' || p[i + n] == '\t'))
-				n++;
-			if (address && i + n < len && p[i + n] == ':')
-				i += n; /* the name's own colon */
-			continue;
-		}
-		if (address && p[i] == ':' && ++colons > GROUP_COLONS_MAX) {
-			p[i] = ' ';
-			fixed++;
-		}
-	}
-	return fixed;
+	return address_values(p, len, colons_past_cap);
 }
 
 /* Comments that never close. GMime 3.2 leaks a buffer when an address
@@ -144,12 +165,10 @@ unsigned mimeguard_groups(char *p, size_t len)
  * each time): in a long-running worker or milter, a stream of such mail
  * would grow them without bound. Blanking the opening parenthesis of
  * every comment still open at the end of the field makes the rest of it
- * plain text, which GMime's loose address parser handles without a leak. */
-
-/* unclosed - blank the unmatched '(' in p[0..len); how many. Quotes are
- * not honoured: where GMime ends a broken quoted string is its own affair,
- * and a '(' blanked inside a name in quotes costs nothing. */
-static unsigned unclosed(char *p, size_t len)
+ * plain text, which GMime's loose address parser handles without a leak.
+ * Quotes are not honoured: where GMime ends a broken quoted string is its
+ * own affair, and a '(' blanked inside a name in quotes costs nothing. */
+unsigned mimeguard_comments_value(char *p, size_t len)
 {
 	size_t open[64];
 	size_t depth = 0;
@@ -178,38 +197,7 @@ static unsigned unclosed(char *p, size_t len)
 	return fixed;
 }
 
-unsigned mimeguard_comments_value(char *p, size_t len)
-{
-	return unclosed(p, len);
-}
-
 unsigned mimeguard_comments(char *p, size_t len)
 {
-	/* Every line that looks like an address field, in the body too: GMime
-	 * parses the headers of attached messages as well (as mimeguard_groups). */
-	static const char *const names[] = {"From", "Sender", "Reply-To", "To", "Cc", "Bcc"};
-	unsigned fixed = 0;
-	size_t value = SIZE_MAX; /* where the current address field's value starts */
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && !(i == 0 || (p[i - 1] == '\n' && p[i] != ' ' && p[i] != '\t')))
-			continue;
-		/* a line that is not a continuation starts here, or the data ends */
-		if (value != SIZE_MAX)
-			fixed += unclosed(p + value, i - value);
-		value = SIZE_MAX;
-		if (i == len)
-			break;
-		size_t n = 0;
-		while (i + n < len && p[i + n] > ' ' && p[i + n] < 0x7f && p[i + n] != ':')
-			n++;
-		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
-			if (n == strlen(names[k]) && g_ascii_strncasecmp(p + i, names[k], n) == 0) {
-				size_t m = n;
-				while (i + m < len && (p[i + m] == ' ' || p[i + m] == '\t'))
-					m++;
-				if (i + m < len && p[i + m] == ':')
-					value = i + m + 1;
-			}
-	}
-	return fixed;
+	return address_values(p, len, mimeguard_comments_value);
 }

@@ -334,20 +334,8 @@ int spool_file_create(struct spool *s, const char *name, struct spool_file *f)
 /* write_all - write(2) until all of p is written; 0 or -1 with errno */
 static int write_all(int fd, const unsigned char *p, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	struct iovec v = {(void *)(uintptr_t)p, len}; /* writev(2) only reads it */
+	return writev_all(fd, &v, 1);
 }
 
 /* flush - write what is gathered; 0 or -1 with errno */
