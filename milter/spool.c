@@ -80,7 +80,14 @@ static char batch_magic[] = SPOOL_BATCH_MAGIC; /* writev(2) wants it writable */
 /* writev_all - writev(2) until all of iov is written; 0 or -1 with errno */
 static int writev_all(int fd, struct iovec *iov, int n)
 {
-	while (n > 0) {
+	for (;;) {
+		/* Nothing left to write is done, not a zero-byte write(2). */
+		while (n > 0 && iov->iov_len == 0) {
+			iov++;
+			n--;
+		}
+		if (n == 0)
+			return 0;
 		int chunk = n < IOV_MAX ? n : IOV_MAX;
 		ssize_t w = writev(fd, iov, chunk);
 		if (w < 0 && errno == EINTR)
@@ -102,7 +109,6 @@ static int writev_all(int fd, struct iovec *iov, int n)
 			iov->iov_len -= left;
 		}
 	}
-	return 0;
 }
 
 /* write_small - the batch's small records into tmp/NAME, synced: one
