@@ -69,7 +69,9 @@
 #                               times (every attempt is kept in runs.csv)
 #   BENCH_PERF [0]              1: after the rounds, one more run per listener
 #                               and mode under `perf record -e cpu-clock -a -g`
-#                               (not counted); CPU shares by command printed
+#                               (not counted); CPU shares by command printed,
+#                               and bench/perf-breakdown.py's ms per message by
+#                               command and by the milters' system calls
 #   BENCH_BUILD [the checkout]  a configured and built mailroom tree to take
 #                               milter/mailroom-milter and bench/noop-milter
 #                               from (e.g. a clone of a commit built with
@@ -954,6 +956,13 @@ main() {
       say "profiled runs (not counted; perf.txt)"
       for mode in $MODES; do
         for l in "${LISTENERS[@]}"; do profile "$mode" "$l"; done
+        for l in "${LISTENERS[@]}"; do
+          [[ $l == mailroom* && -f $RES/perf-$mode-noop.data && -f $RES/perf-$mode-$l.data ]] || continue
+          echo "noop (base) against $l (candidate), $mode:" | tee -a "$RES/perf.txt"
+          "$PYTHON" "$ROOT/bench/perf-breakdown.py" -m "$MESSAGES" \
+            "$RES/perf-$mode-noop.data" "$RES/perf-$mode-$l.data" | tee -a "$RES/perf.txt" ||
+            warn "perf-breakdown.py failed for $mode $l"
+        done
       done
     else
       warn "BENCH_PERF=1 but perf is not installed"

@@ -119,6 +119,19 @@ is "$(sql_admin "SELECT position('X-Mailroom-Class: customer'::bytea IN raw) > 0
                    FROM mailroom.messages WHERE id::text = '$REC_ID'")" "t|t" \
 	"forged headers: kept in the record as evidence"
 
+# --- storage: a long message is compressed with LZ4 (schema 030) -------------------------------
+tok=$(token long)
+make_message "$T_TMP/long.eml" "$tok"
+for i in $(seq 1 400); do
+	printf 'Line %d of a long letter about order %s: please confirm the delivery date.\r\n' "$i" "$tok"
+done >>"$T_TMP/long.eml"
+qid=$(send_one "$T_TMP/long.out" "$T_TMP/long.eml" --from bob@customer.test --to info@example.com)
+file=$(maildir_find "$tok" 30 | head -1)
+check_delivery long "$qid" "${file:-/dev/null}" inbound '{info@example.com}'
+is "$(sql_admin "SELECT pg_column_compression(raw) || ' ' || (pg_column_size(raw) < length(raw) / 4)
+                   FROM mailroom.messages WHERE id::text = '$REC_ID'")" "lz4 true" \
+	"long: the raw bytes are stored compressed with LZ4, in under a quarter of their size"
+
 # --- privileges and configuration -------------------------------------------------------------------
 pid=$(milter_pid)
 uid=$(id -u mailroom)
