@@ -11,8 +11,9 @@
 #   off:  N messages through Postfix (queued, the worker stopped), then a
 #         worker with the LLM off drains them: messages per second.
 #         The N messages then get a level and a confidence below the
-#         threshold, as if rules and model were unsure of them: the LLM
-#         backlog of the next run.
+#         threshold, as if rules and model were unsure of them, and are
+#         queued as the worker queues such a message: the LLM backlog of
+#         the next run.
 #   on:   N new messages queued; a worker with the LLM on drains them
 #         while it asks the fake about the backlog (64 at a time, 500 ms
 #         each). Sampled every 0.2 s in both kinds of run (the same
@@ -55,6 +56,8 @@ say() { printf '%s\n' "$*" | tee -a "$RES/summary.txt"; }
 # q SQL - one value, as the superuser
 q() { psql -X -q -A -t -v ON_ERROR_STOP=1 -U postgres -c "$1"; }
 
+T_START=$(q "SELECT now()")
+
 # --- the fake and the two configurations ---------------------------------------
 KEY=bench-$STAMP
 printf '%s\n' "$KEY" >"$RES/api-key"
@@ -67,7 +70,7 @@ cleanup() {
 	[[ -n $WPID ]] && kill -TERM "$WPID" 2>/dev/null && wait "$WPID" 2>/dev/null
 	kill "$FAKE_PID" 2>/dev/null || true
 	q "UPDATE mailroom.llm_requests SET state = 'skipped', error = 'left by bench/llm.sh'
-	   WHERE state IN ('pending', 'sent') AND claimed_by = 'bench-llm'" >/dev/null || true
+	   WHERE state IN ('pending', 'sent') AND enqueued_at >= '$T_START'" >/dev/null || true
 	"$ROOT/dev.sh" start worker >/dev/null 2>&1 || echo "bench/llm.sh: could not restart the stack's worker" >&2
 }
 trap cleanup EXIT
@@ -182,7 +185,9 @@ run_off() {
 	stop_worker
 	say "$1: $RATE msgs/s, CPU per message: worker $CPU ms, PostgreSQL $PGCPU ms; load $LOAD"
 	q "UPDATE mailroom.message_meta SET priority_level = 'normal', priority_confidence = 0.001
-	   WHERE parsed_at >= '$t_a' AND subject LIKE 'bench $1-$STAMP %'" >/dev/null
+	   WHERE parsed_at >= '$t_a' AND subject LIKE 'bench $1-$STAMP %';
+	   INSERT INTO mailroom.llm_requests (message_id) SELECT message_id FROM mailroom.message_meta
+	   WHERE parsed_at >= '$t_a' AND subject LIKE 'bench $1-$STAMP %' ON CONFLICT DO NOTHING" >/dev/null
 }
 
 # median - the median of the numbers on stdin

@@ -1,7 +1,8 @@
 /* llm.c - ask an OpenAI-compatible endpoint about messages the rules and the
  * model were unsure of, without ever blocking the worker (see llm.h).
  *
- * A request's life: llm_enqueue() inserts a pending row; llm_tick() claims
+ * A request's life: the message's INSERT queues a pending row (or the
+ * backfill of worker/llmqueue.c does); llm_tick() claims
  * it (state sent), answers it from the cache or reserves a unit of the daily
  * budget and starts an HTTP request on the multi handle; when curl reports
  * it finished, the response is judged by llmproto_parse() and the row ends
@@ -664,36 +665,4 @@ void llm_free(struct llm **lp)
 	free_secret(l->auth);
 	free(l);
 	*lp = NULL;
-}
-
-int llm_enqueue(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err, size_t errlen)
-{
-	(void)now;
-	if (!conf->llm_enabled)
-		return 0;
-	char stale[32], thr[32];
-	/* a worker that died after claiming: give its rows back well after any timeout */
-	snprintf(stale, sizeof(stale), "%lld", conf->llm_timeout_ms + conf->llm_connect_timeout_ms + 60000);
-	const char *ps[] = {stale};
-	if (db_command(conn,
-	               "UPDATE mailroom.llm_requests SET state = 'pending', "
-	               "error = 'the worker that sent it stopped before the answer came' "
-	               "WHERE state = 'sent' AND sent_at < now() - $1::bigint * interval '1 millisecond'",
-	               1, ps, err, errlen) < 0)
-		return -1;
-	snprintf(thr, sizeof(thr), "%.6f", conf->llm_ask_below_confidence);
-	const char *pe[] = {thr};
-	PGresult *r = db_query(
-	    conn,
-	    "INSERT INTO mailroom.llm_requests (message_id) SELECT m.message_id "
-	    "FROM mailroom.message_meta m WHERE m.parsed_at > now() - interval '1 day' "
-	    "AND m.priority_confidence < $1::real AND m.priority_level IS NOT NULL "
-	    "AND NOT EXISTS (SELECT 1 FROM mailroom.llm_requests q WHERE q.message_id = m.message_id) "
-	    "ORDER BY m.parsed_at LIMIT 1000 ON CONFLICT (message_id) DO NOTHING RETURNING message_id",
-	    1, pe, err, errlen);
-	if (r == NULL)
-		return -1;
-	int n = PQntuples(r);
-	PQclear(r);
-	return n;
 }

@@ -45,9 +45,4 @@ void llm_release(struct llm *l, PGconn *conn);
 /* llm_free - release the client and clear the caller's pointer */
 void llm_free(struct llm **lp);
 
-/* llm_enqueue - the periodic task: queue recently scored messages whose
- * confidence is below the threshold, and return requests of workers that
- * died while waiting. Rows queued, or -1 with err filled. */
-int llm_enqueue(PGconn *conn, const struct mailroom_conf *conf, time_t now, char *err, size_t errlen);
-
 #endif

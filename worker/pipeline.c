@@ -45,6 +45,12 @@
 	" || to_tsvector('german', left(COALESCE($13, ''), " "100000" "))"                          \
 	" || to_tsvector('english', left(COALESCE($13, ''), " "100000" ")),"                     \
 	" $33::smallint, $34, $35::jsonb, $36::real, $37::bigint)"
+/* Put before SQL_META when the LLM is to be asked about the message: its
+ * request is queued in the same statement, so the message and its request
+ * commit together and no task has to look for unsure messages afterwards. */
+#define SQL_ASK_LLM                                                                                \
+	"WITH ask AS (INSERT INTO mailroom.llm_requests (message_id) VALUES ($1::uuid)"             \
+	" ON CONFLICT (message_id) DO NOTHING) "
 #define SQL_META_FAILED                                                                            \
 	"INSERT INTO mailroom.message_meta (message_id, parse_error) VALUES ($1::uuid, $2)"
 #define SQL_ATTACHMENT                                                                             \
@@ -289,7 +295,8 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	    c.rules.user, c.rules.priority_rule ? prio : NULL, c.rules.skip_inbox ? "true" : "false", warnings,
 	    addrs, scored ? so.score : NULL, scored ? so.level : NULL, so.reasons, scored ? so.confidence : NULL,
 	    so.has_version ? so.version : NULL};
-	if (db_command(conn, SQL_META, 37, p, err, errlen) < 0 || store_attachments(conn, id, m, err, errlen) < 0)
+	const char *meta = so.ask_llm ? SQL_ASK_LLM SQL_META : SQL_META;
+	if (db_command(conn, meta, 37, p, err, errlen) < 0 || store_attachments(conn, id, m, err, errlen) < 0)
 		goto out;
 
 	if ((c.flags & (MSGFLAG_BOUNCE | MSGFLAG_AUTO_REPLY | MSGFLAG_OUT_OF_OFFICE)) == 0) {

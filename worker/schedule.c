@@ -5,7 +5,7 @@
 
 #include "learning.h"
 #include "deadlines.h"
-#include "llm.h"
+#include "llmqueue.h"
 #include "log.h"
 #include "reminders.h"
 
@@ -17,7 +17,7 @@ static const struct schedule_task tasks[] = {
     {"notification mail", 5000, outbox_send_due},
     {"note outcomes", 30000, notes_classify_recent},
     {"deadlines", 10000, deadlines_run},
-    {"llm enqueue", 2000, llm_enqueue},
+    {"llm queue", 2000, llmqueue_run},
 };
 #define N_TASKS (sizeof(tasks) / sizeof(tasks[0]))
 

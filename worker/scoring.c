@@ -201,6 +201,8 @@ int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char 
 	out->has_version = pi.model_levels != NULL && pi.rule_id == 0;
 	out->asks = strcmp(direction, "outbound") == 0 && asks_question(m->text_new) ? "true" : "false";
 	snprintf(out->version, sizeof(out->version), "%lld", s->version);
+	/* compared as stored (rounded), as the LLM's backfill compares it */
+	out->ask_llm = s->conf->llm_enabled && strtod(out->confidence, NULL) < s->conf->llm_ask_below_confidence;
 	return 0;
 }
 

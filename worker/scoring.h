@@ -78,6 +78,7 @@ struct scoring_out {
 	char score[8], level[8], confidence[16], version[24];
 	int has_version;
 	const char *asks; /* "true" when our outbound message asks a question */
+	int ask_llm;      /* the LLM is enabled and rules and model were unsure: queue a request */
 	char *reasons;
 };
 

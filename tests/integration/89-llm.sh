@@ -5,7 +5,7 @@
 # The stack's configuration gets a worker.llm group pointing at the fake
 # (SIGUSR1 reload) and is restored at the end. Mail goes in through Postfix;
 # once the worker has parsed a message, the test gives it a level and a
-# confidence below the threshold, as rules and model would, and checks what
+# confidence below the threshold, as rules and model would, queues it, and checks what
 # the worker asked and what it did with the answer:
 #   - a normal answer moves the level one step, adds an "llm" reason and an
 #     audit row; addresses, phone numbers and IBANs were masked, quoted
@@ -17,7 +17,10 @@
 #     finish_reason "length" and a wrong level word fail with their reasons;
 #   - the same text a second time is answered from the cache, no request;
 #   - after breaker_failures failures the worker stops sending;
-#   - the daily budget stops requests.
+#   - the daily budget stops requests;
+#   - a message stored unsure is queued by the statement that stores it, and
+#     after a reload that raised the threshold the day's messages below it
+#     are queued.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 require_stack
@@ -103,11 +106,10 @@ configure() {
 
 # --- mail ---------------------------------------------------------------------------
 
-# mail_in NAME SUBJECT BODY [LEVEL] - send a message through Postfix, wait
-# until the worker parsed it, give it LEVEL (default normal) and a confidence
-# below the threshold; prints the message id
-mail_in() {
-	local name=$1 subject=$2 body=$3 level=${4:-normal} tok id end=$((SECONDS + 30))
+# mail_parsed NAME SUBJECT BODY - send a message through Postfix, wait until
+# the worker parsed it; prints the message id
+mail_parsed() {
+	local name=$1 subject=$2 body=$3 tok id end=$((SECONDS + 30))
 	tok=$(token "$name")
 	{
 		printf 'From: Customer <bob@customer.test>\r\nTo: info@example.com\r\n'
@@ -123,8 +125,19 @@ mail_in() {
 		((SECONDS >= end)) && return 1
 		sleep 0.2
 	done
-	sql_admin "UPDATE mailroom.message_meta SET priority_level = '$level', priority_confidence = 0.001
-	           WHERE message_id = '$id'" >/dev/null
+	printf '%s\n' "$id"
+}
+
+# mail_in NAME SUBJECT BODY [LEVEL] - mail_parsed, then give the message LEVEL
+# (default normal) and a confidence below the threshold, and queue it as
+# the worker queues a message it stores unsure (how that happens is
+# checked at the end); prints the message id
+mail_in() {
+	local id
+	id=$(mail_parsed "$1" "$2" "$3") || return 1
+	sql_admin "UPDATE mailroom.message_meta SET priority_level = '${4:-normal}', priority_confidence = 0.001
+	           WHERE message_id = '$id';
+	           INSERT INTO mailroom.llm_requests (message_id) VALUES ('$id')" >/dev/null
 	printf '%s\n' "$id"
 }
 
@@ -257,5 +270,28 @@ is "$(for b in "${bud[@]}"; do req "$b" state; done | sort | uniq -c | awk '{ pr
 	"donex2,pendingx2" "two answered, two wait for the next day"
 sql_admin "UPDATE mailroom.llm_requests SET state = 'skipped', error = 'left by 89-llm.sh'
            WHERE state = 'pending' AND message_id IN ('${bud[0]}', '${bud[1]}', '${bud[2]}', '${bud[3]}')" >/dev/null
+
+# --- how messages get into the queue ----------------------------------------------------------
+# the budget used up: whatever is queued below is not sent
+used=$(sql_admin "SELECT coalesce((SELECT requests FROM mailroom.llm_usage WHERE day = current_date), 0)")
+t_queue=$(sql_admin "SELECT now()")
+configure ask_below_confidence=0.00005 daily_budget=$used
+plain=$(mail_parsed plain "Sicher $T_RUN" "Eine Frage, bei der Regeln und Modell sicher genug sind")
+is "$(req "$plain" "count(*)")" 0 "above the threshold: not queued"
+# as if it had been scored unsure; a threshold only it is below
+sql_admin "UPDATE mailroom.message_meta SET priority_confidence = 0.0001 WHERE message_id = '$plain'" >/dev/null
+configure ask_below_confidence=0.0005 daily_budget=$used
+end=$((SECONDS + 15))
+while [[ $(req "$plain" "count(*)") == 0 ]] && ((SECONDS < end)); do sleep 0.2; done
+is "$(req "$plain" "count(*)")" 1 "after a reload: the day's messages below the raised threshold are queued"
+is "$(sql_admin "SELECT threshold = 0.0005::real AND walked_to > now() - interval '1 minute'
+                 FROM mailroom.llm_backfill")" t "the walk's mark: its threshold, caught up"
+configure ask_below_confidence=1 daily_budget=$used
+unsure=$(mail_parsed unsure "Unsicher $T_RUN" "Eine Frage, bei der Regeln und Modell unsicher sind")
+is "$(sql_admin "SELECT count(*) FROM mailroom.llm_requests q JOIN mailroom.message_meta m USING (message_id)
+                 WHERE q.message_id = '$unsure' AND q.enqueued_at = m.parsed_at")" 1 \
+	"below the threshold: queued in the transaction that stored the message"
+sql_admin "UPDATE mailroom.llm_requests SET state = 'skipped', error = 'left by 89-llm.sh'
+           WHERE state IN ('pending', 'sent') AND enqueued_at >= '$t_queue'" >/dev/null
 
 done_testing
