@@ -21,6 +21,8 @@
 #include "db.h"
 #include "deadpolicy.h"
 #include "log.h"
+#include "mailclass.h"
+#include "priority.h"
 
 /* Conversations idle longer than this get no new deadline: a first start on
  * an old database must not fire a breach for every forgotten thread. */
@@ -33,10 +35,13 @@
 #define MSGS   " FROM mailroom.message_meta mm JOIN mailroom.messages m ON m.id = mm.message_id"
 
 /* The first inbound message after our last outbound one, of conversations
- * that wait on us, that some policy could cover, and that have no running
- * response deadline for it. The policies' conditions come as three parallel
- * arrays ($1 classes, $2 levels, '' for any; $3 vip 1/0/-1), so that
- * conversations no policy covers (newsletters) never fill the pass's LIMIT. */
+ * that wait on us, that some policy covers, and that have no running
+ * response deadline for it. What the policies cover comes as every
+ * (class, level, vip) they match, in three parallel arrays ($1 classes, ''
+ * for none; $2 levels; $3 vip): a hash join, where matching each
+ * conversation against each policy's wildcards took 0.7 s at 220,000 open
+ * conversations. So conversations no policy covers (newsletters) never
+ * fill the pass's LIMIT, and the message lookups run for covered ones only. */
 #define SQL_RESPONSE_CANDIDATES                                                                              \
 	"SELECT c.id, c.class, c.priority_level, COALESCE(o.vip, false), s.t::text,"                         \
 	" floor(extract(epoch FROM s.t))::bigint"                                                            \
@@ -49,10 +54,8 @@
 	"     '-infinity')) s"                                                                               \
 	" WHERE c.status = 'open' AND c.waiting_on = 'us' AND c.merged_into IS NULL"                         \
 	"   AND c.last_activity_at > now() - interval '" LOOKBACK "' AND s.t IS NOT NULL"                    \
-	"   AND EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[], $3::int[]) p(k, l, v)"                  \
-	"     WHERE (p.k = '' OR p.k = c.class) AND (p.l = '' OR p.l = COALESCE(c.priority_level, "          \
-	"'normal'))"                                                                                         \
-	"     AND (p.v = -1 OR (p.v = 1) = COALESCE(o.vip, false)))"                                         \
+	"   AND (COALESCE(c.class, ''), COALESCE(c.priority_level, 'normal'), COALESCE(o.vip, false))"       \
+	"     IN (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]))"                               \
 	"   AND NOT EXISTS (SELECT 1 FROM mailroom.deadlines d WHERE d.conversation_id = c.id"               \
 	"     AND d.kind = 'response' AND (d.state IN ('open', 'warned', 'breached') OR d.started_at >= "    \
 	"s.t))"                                                                                              \
@@ -193,19 +196,28 @@ static int setup_load(struct setup *s, const struct mailroom_conf *conf, char *e
 	return 0;
 }
 
-/* policy_arrays - the policies' conditions as three array literals (class,
- * level, vip) for SQL_RESPONSE_CANDIDATES; 0, or -1 when out of memory */
-static int policy_arrays(const struct setup *s, char *arrays[3])
+/* covered_arrays - every (class, level, vip) some policy covers, as three
+ * array literals for SQL_RESPONSE_CANDIDATES ("" the class of a
+ * conversation without one); 0, or -1 when out of memory */
+static int covered_arrays(const struct setup *s, char *arrays[3])
 {
-	const char *klass[MAX_POLICIES], *level[MAX_POLICIES], *vip[MAX_POLICIES];
-	for (size_t i = 0; i < s->n_policies; i++) {
-		klass[i] = s->policies[i].klass;
-		level[i] = s->policies[i].level;
-		vip[i] = s->policies[i].vip < 0 ? "-1" : s->policies[i].vip ? "1" : "0";
-	}
-	arrays[0] = db_array_literal(klass, s->n_policies);
-	arrays[1] = db_array_literal(level, s->n_policies);
-	arrays[2] = db_array_literal(vip, s->n_policies);
+	enum { MAX_COVERED = (MAILCLASS_COUNT + 1) * PRIORITY_LEVELS * 2 };
+	const char *klass[MAX_COVERED], *level[MAX_COVERED], *vip[MAX_COVERED];
+	size_t n = 0;
+	for (int c = -1; c < MAILCLASS_COUNT; c++)
+		for (int l = 0; l < PRIORITY_LEVELS; l++)
+			for (int v = 0; v < 2; v++) {
+				const char *k = c < 0 ? NULL : mailclass_name((enum mail_class)c);
+				const char *lv = priority_level_name((enum priority_level)l);
+				if (deadpolicy_select(s->policies, s->n_policies, k, lv, v) < 0)
+					continue;
+				klass[n] = k ? k : "";
+				level[n] = lv;
+				vip[n++] = v ? "true" : "false";
+			}
+	arrays[0] = db_array_literal(klass, n);
+	arrays[1] = db_array_literal(level, n);
+	arrays[2] = db_array_literal(vip, n);
 	return arrays[0] && arrays[1] && arrays[2] ? 0 : -1;
 }
 
@@ -235,7 +247,7 @@ static int open_responses(PGconn *conn, const struct setup *s, const struct mail
 {
 	char *arrays[3];
 	PGresult *res = NULL;
-	if (policy_arrays(s, arrays) < 0)
+	if (covered_arrays(s, arrays) < 0)
 		snprintf(err, errlen, "out of memory");
 	else
 		res = db_query(conn, SQL_RESPONSE_CANDIDATES, 3, (const char *const *)arrays, err, errlen);
