@@ -196,6 +196,82 @@ PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const
 	return res;
 }
 
+/* batch_send - queue stmts on conn in pipeline mode; how many were queued */
+static size_t batch_send(PGconn *conn, const struct db_stmt *stmts, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		const struct db_stmt *s = &stmts[i];
+		int ok = s->prepared != NULL
+		             ? PQsendQueryPrepared(conn, s->prepared, s->nparams, s->params, NULL, NULL, 0)
+		             : PQsendQueryParams(conn, s->sql, s->nparams, NULL, s->params, NULL, NULL, 0);
+		if (!ok)
+			break;
+	}
+	return i;
+}
+
+int db_batch(PGconn *conn, const struct db_stmt *stmts, size_t n, PGresult **results, char *err,
+	     size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		results[i] = NULL;
+	if (n == 0)
+		return 0;
+	if (n > DB_BATCH_MAX) {
+		snprintf(err, errlen, "a batch of %zu statements (at most %d)", n, DB_BATCH_MAX);
+		return -1;
+	}
+	if (PQenterPipelineMode(conn) != 1) {
+		db_result_error(NULL, conn, err, errlen);
+		return -1;
+	}
+	int rc = 0;
+	size_t sent = batch_send(conn, stmts, n);
+	if (sent < n) {
+		db_result_error(NULL, conn, err, errlen);
+		rc = -1;
+	}
+	if (PQpipelineSync(conn) != 1) {
+		if (rc == 0)
+			db_result_error(NULL, conn, err, errlen);
+		rc = -1;
+		sent = 0; /* nothing will answer: the connection is gone */
+	}
+	/* each statement: its result, then NULL; at the end the sync's result */
+	for (size_t i = 0; i < sent; i++) {
+		PGresult *r = PQgetResult(conn);
+		if (r == NULL) {
+			if (rc == 0)
+				db_result_error(NULL, conn, err, errlen);
+			rc = -1;
+			break;
+		}
+		if (rc == 0 && db_result_ok(r, stmts[i].want, conn, err, errlen) < 0)
+			rc = -1;
+		results[i] = r;
+		for (PGresult *extra; (extra = PQgetResult(conn)) != NULL;)
+			PQclear(extra);
+	}
+	PGresult *sync = PQgetResult(conn);
+	if (sync == NULL || PQresultStatus(sync) != PGRES_PIPELINE_SYNC) {
+		if (rc == 0)
+			db_result_error(sync, conn, err, errlen);
+		rc = -1;
+	}
+	PQclear(sync);
+	if (PQexitPipelineMode(conn) != 1 && rc == 0) {
+		db_result_error(NULL, conn, err, errlen);
+		rc = -1;
+	}
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++) {
+			PQclear(results[i]);
+			results[i] = NULL;
+		}
+	return rc;
+}
+
 /* db_array_literal - quote every item: the literal is a parameter value, never SQL text */
 char *db_array_literal(const char *const *items, size_t n)
 {

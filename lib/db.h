@@ -27,6 +27,26 @@ int db_command(PGconn *conn, const char *sql, int nparams, const char *const *pa
 PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
 		   size_t errlen);
 
+/* One statement of db_batch(): sql with its parameters, or the statement
+ * prepared under the name prepared (then sql is unused). want is the
+ * status its result must have: PGRES_COMMAND_OK or PGRES_TUPLES_OK. */
+struct db_stmt {
+	const char *sql;
+	const char *prepared;
+	int nparams;
+	const char *const *params;
+	ExecStatusType want;
+};
+/* db_batch - run n statements (at most DB_BATCH_MAX) in one round trip:
+ * libpq's pipeline mode, one sync. A statement's answer that nothing
+ * before the next one needs is not waited for alone. results[i] is the
+ * result of stmts[i] (the caller PQclear()s them); 0, or -1 with err filled
+ * from the first failure and every results[i] NULL. A failure aborts the
+ * statements after it, as it aborts the transaction. */
+#define DB_BATCH_MAX 8
+int db_batch(PGconn *conn, const struct db_stmt *stmts, size_t n, PGresult **results, char *err,
+	     size_t errlen);
+
 /* db_array_literal - a PostgreSQL array literal {"a","b"} of items, each
  * quoted and escaped, for a text[] parameter ($1::text[]); malloc'd, NULL
  * when out of memory. NULL items become NULL elements. */

@@ -235,6 +235,8 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	int rc = -1;
 	size_t n_rcpts;
 	struct scoring_out so = {0};
+	struct thread_keys keys = {0};
+	PGresult *batch[2] = {NULL, NULL};
 	char *rcopy = NULL, *to = NULL, *cc = NULL, *refs = NULL, *labels = NULL, *warnings = NULL;
 	char **rcpts = split_words(row->rcpts, &n_rcpts, &rcopy);
 	if (rcpts == NULL) {
@@ -250,13 +252,25 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	struct thread_input ti = {m->message_id, m->in_reply_to, m->references, m->n_references, m->subject,
 				  c.counterpart[0] ? c.counterpart : NULL, row->received_at,
 				  (long)pl->conf->worker_thread_window_days};
-	long long conv = thread_assign(conn, &ti, err, errlen);
+	long long conv = thread_assign(conn, &ti, &keys, err, errlen);
 	if (conv < 0)
 		goto out;
 
+	/* The thread keys' insert and scoring's lookup in one round trip. */
+	struct db_stmt st[2];
+	size_t n_st = (size_t)thread_keys_stmt(&keys, &st[0]);
 #ifndef MAILROOM_BENCH_NO_SCORING
-	if (scoring_message(pl->scoring, conn, conv, row->received_at, row->direction, (const char *const *)rcpts,
-			    n_rcpts, m, &c, &so, err, errlen) < 0)
+	struct scoring_lookup lk;
+	size_t at_lookup = n_st;
+	if (scoring_lookup_stmt(pl->scoring, conn, conv, row->received_at, m->from.addr, &lk, &st[n_st++], err,
+				errlen) < 0)
+		goto out;
+#endif
+	if (db_batch(conn, st, n_st, batch, err, errlen) < 0)
+		goto out;
+#ifndef MAILROOM_BENCH_NO_SCORING
+	if (scoring_message(pl->scoring, batch[at_lookup], row->direction, (const char *const *)rcpts, n_rcpts, m,
+			    &c, &so, err, errlen) < 0)
 		goto out;
 	const int scored = 1;
 #else
@@ -312,6 +326,9 @@ static int process_parsed(struct pipeline *pl, PGconn *conn, const char *id, con
 	log_debug("message %s: %s (%s), conversation %lld", id, mailclass_name(c.class), c.reason, conv);
 	rc = 0;
 out:
+	PQclear(batch[0]);
+	PQclear(batch[1]);
+	thread_keys_free(&keys);
 	scoring_out_free(&so);
 	free(rcpts);
 	free(rcopy);

@@ -1,6 +1,7 @@
 /* scoring.c - one message's priority in the worker: history, rules, model.
  *
- * One statement per message (SQL_LOOKUP, prepared) counts the message for
+ * One statement per message (SQL_LOOKUP, prepared; the worker sends it in
+ * one round trip with the thread-key insert before it) counts the message for
  * its sender and reads the thread's history and the sender's statistics,
  * which the worker keeps up to date as it goes (schema/009: sender_stats,
  * conversations.message_count and we_asked, written by the conversation's
@@ -127,37 +128,33 @@ static int asks_question(const char *text)
 	return 0;
 }
 
-/* history - the thread's history and the sender's statistics into fi and pi; counts the message for
- * its sender */
-static int history(struct scoring *s, PGconn *conn, long long conv, const char *received_at, const char *from,
-                   struct feature_input *fi, struct priority_input *pi, char *err, size_t errlen)
+int scoring_lookup_stmt(struct scoring *s, PGconn *conn, long long conv, const char *received_at,
+                        const char *from, struct scoring_lookup *lk, struct db_stmt *st, char *err, size_t errlen)
 {
-	char convs[24];
-	snprintf(convs, sizeof(convs), "%lld", conv);
-	const char *p[3] = {convs, received_at, from};
 	if (prepare_lookup(s, conn, err, errlen) < 0)
 		return -1;
-	PGresult *res = PQexecPrepared(conn, LOOKUP_STATEMENT, 3, p, NULL, NULL, 0);
-	if (db_result_ok(res, PGRES_TUPLES_OK, conn, err, errlen) < 0) {
-		PQclear(res);
-		return -1;
-	}
-	if (PQntuples(res) != 1) { /* no such conversation: nothing known */
-		PQclear(res);
-		return 0;
-	}
+	snprintf(lk->conv, sizeof(lk->conv), "%lld", conv);
+	lk->params[0] = lk->conv;
+	lk->params[1] = received_at;
+	lk->params[2] = from;
+	*st = (struct db_stmt){SQL_LOOKUP, LOOKUP_STATEMENT, 3, lk->params, PGRES_TUPLES_OK};
+	return 0;
+}
+
+/* history - the thread's history and the sender's statistics from the lookup's result into fi and pi */
+static void history(const PGresult *res, struct feature_input *fi, struct priority_input *pi)
+{
+	if (PQntuples(res) != 1) /* no such conversation: nothing known */
+		return;
 	fi->thread_messages = count_of(PQgetvalue(res, 0, 0));
 	fi->we_wrote_last = PQgetvalue(res, 0, 1)[0] == 't';
 	pi->replies_to_our_question = PQgetvalue(res, 0, 2)[0] == 't';
 	pi->waited_seconds = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
 	fi->sender_messages = PQgetisnull(res, 0, 4) ? -1 : count_of(PQgetvalue(res, 0, 4));
 	fi->sender_answered = PQgetisnull(res, 0, 5) ? -1 : count_of(PQgetvalue(res, 0, 5));
-	PQclear(res);
-	return 0;
 }
 
-int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char *received_at,
-                    const char *direction, const char *const *rcpts, size_t n_rcpts,
+int scoring_message(struct scoring *s, const PGresult *lookup, const char *direction, const char *const *rcpts, size_t n_rcpts,
                     const struct mp_message *m, const struct classification *c, struct scoring_out *out,
                     char *err, size_t errlen)
 {
@@ -172,8 +169,7 @@ int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char 
 	                            .sent_at = m->date,
 	                            .rule_priority = c->rules.priority,
 	                            .rule_id = c->rules.priority_rule};
-	if (history(s, conn, conv, received_at, m->from.addr, &fi, &pi, err, errlen) < 0)
-		return -1;
+	history(lookup, &fi, &pi);
 	if (strcmp(direction, "inbound") != 0) /* our own mail has not waited, nor replies to us */
 		pi.waited_seconds = pi.replies_to_our_question = 0;
 	double levels[PRIORITY_LEVELS];

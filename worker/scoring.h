@@ -14,6 +14,7 @@
 
 #include "classify.h"
 #include "conf.h"
+#include "db.h"
 #include "mimeparse.h"
 #include "priority.h"
 
@@ -90,11 +91,23 @@ void scoring_free(struct scoring **sp);
  * stays) */
 int scoring_refresh(struct scoring *s, PGconn *conn, char *err, size_t errlen);
 
-/* scoring_message - score message m of conversation conv; 0, or -1 with err set */
-int scoring_message(struct scoring *s, PGconn *conn, long long conv, const char *received_at,
-                    const char *direction, const char *const *rcpts, size_t n_rcpts,
-                    const struct mp_message *m, const struct classification *c, struct scoring_out *out,
-                    char *err, size_t errlen);
+/* The lookup statement's parameters. */
+struct scoring_lookup {
+	char conv[24];
+	const char *params[3];
+};
+
+/* scoring_lookup_stmt - the statement that counts the message (received_at,
+ * from its sender's address) for its sender and reads what scoring needs
+ * of conversation conv and the sender, into *st (parameters in lk, which
+ * must outlive it); prepared on conn first if need be. 0, or -1 with err. */
+int scoring_lookup_stmt(struct scoring *s, PGconn *conn, long long conv, const char *received_at,
+                        const char *from, struct scoring_lookup *lk, struct db_stmt *st, char *err, size_t errlen);
+
+/* scoring_message - score message m from the result of its lookup statement; 0, or -1 with err set */
+int scoring_message(struct scoring *s, const PGresult *lookup, const char *direction, const char *const *rcpts,
+                    size_t n_rcpts, const struct mp_message *m, const struct classification *c,
+                    struct scoring_out *out, char *err, size_t errlen);
 
 /* scoring_out_free - release what scoring_message() allocated */
 void scoring_out_free(struct scoring_out *out);

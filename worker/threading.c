@@ -91,9 +91,27 @@ static long long by_subject(PGconn *conn, const struct thread_input *in, const c
 	return id;
 }
 
-long long thread_assign(PGconn *conn, const struct thread_input *in, char *err, size_t errlen)
+int thread_keys_stmt(struct thread_keys *keys, struct db_stmt *st)
+{
+	if (keys->literal == NULL)
+		return 0;
+	keys->params[0] = keys->literal;
+	keys->params[1] = keys->conv;
+	*st = (struct db_stmt){SQL_ADD_KEYS, NULL, 2, keys->params, PGRES_COMMAND_OK};
+	return 1;
+}
+
+void thread_keys_free(struct thread_keys *keys)
+{
+	free(keys->literal);
+	keys->literal = NULL;
+}
+
+long long thread_assign(PGconn *conn, const struct thread_input *in, struct thread_keys *out, char *err,
+                        size_t errlen)
 {
 	int nkeys;
+	out->literal = NULL;
 	char *keys = keys_literal(in, &nkeys);
 	if (keys == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -147,11 +165,10 @@ long long thread_assign(PGconn *conn, const struct thread_input *in, char *err, 
 			id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		}
 	}
-	if (nkeys > 0) {
-		snprintf(idtext, sizeof(idtext), "%lld", id);
-		const char *pa[2] = {keys, idtext};
-		if (db_command(conn, SQL_ADD_KEYS, 2, pa, err, errlen) < 0)
-			id = -1;
+	if (nkeys > 0) { /* recorded by the caller's statement (thread_keys_stmt) */
+		snprintf(out->conv, sizeof(out->conv), "%lld", id);
+		out->literal = keys;
+		keys = NULL;
 	}
 out:
 	PQclear(res);

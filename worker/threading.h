@@ -16,6 +16,8 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "db.h"
+
 struct thread_input {
 	const char *message_id;	 /* may be NULL */
 	const char *in_reply_to; /* may be NULL */
@@ -27,8 +29,22 @@ struct thread_input {
 	long window_days;
 };
 
+/* The statement that records a message's keys for its conversation: the
+ * caller runs it before the next message is threaded, alone or with
+ * others in one round trip (db_batch()). */
+struct thread_keys {
+	char *literal; /* malloc'd; NULL: the message has no keys */
+	char conv[24];
+	const char *params[2];
+};
+
 /* thread_assign - the conversation id the message belongs to (made when
- * new), its keys recorded; 0 < id, or -1 with err */
-long long thread_assign(PGconn *conn, const struct thread_input *in, char *err, size_t errlen);
+ * new); its keys to record in keys (thread_keys_stmt(), then
+ * thread_keys_free()); 0 < id, or -1 with err */
+long long thread_assign(PGconn *conn, const struct thread_input *in, struct thread_keys *keys, char *err,
+                        size_t errlen);
+/* thread_keys_stmt - the statement recording keys into *st; 0 when there is none to run */
+int thread_keys_stmt(struct thread_keys *keys, struct db_stmt *st);
+void thread_keys_free(struct thread_keys *keys);
 
 #endif
