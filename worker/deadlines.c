@@ -55,7 +55,7 @@
 	" WHERE c.status = 'open' AND c.waiting_on = 'us' AND c.merged_into IS NULL"                         \
 	"   AND c.last_activity_at > now() - interval '" LOOKBACK "' AND s.t IS NOT NULL"                    \
 	"   AND (COALESCE(c.class, ''), COALESCE(c.priority_level, 'normal'), COALESCE(o.vip, false))"       \
-	"     IN (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]))"                               \
+	"     IN (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[]))"                              \
 	"   AND NOT EXISTS (SELECT 1 FROM mailroom.deadlines d WHERE d.conversation_id = c.id"               \
 	"     AND d.kind = 'response' AND (d.state IN ('open', 'warned', 'breached') OR d.started_at >= "    \
 	"s.t))"                                                                                              \

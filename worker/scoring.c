@@ -129,7 +129,8 @@ static int asks_question(const char *text)
 }
 
 int scoring_lookup_stmt(struct scoring *s, PGconn *conn, long long conv, const char *received_at,
-                        const char *from, struct scoring_lookup *lk, struct db_stmt *st, char *err, size_t errlen)
+                        const char *from, struct scoring_lookup *lk, struct db_stmt *st, char *err,
+                        size_t errlen)
 {
 	if (prepare_lookup(s, conn, err, errlen) < 0)
 		return -1;
@@ -154,9 +155,9 @@ static void history(const PGresult *res, struct feature_input *fi, struct priori
 	fi->sender_answered = PQgetisnull(res, 0, 5) ? -1 : count_of(PQgetvalue(res, 0, 5));
 }
 
-int scoring_message(struct scoring *s, const PGresult *lookup, const char *direction, const char *const *rcpts, size_t n_rcpts,
-                    const struct mp_message *m, const struct classification *c, struct scoring_out *out,
-                    char *err, size_t errlen)
+int scoring_message(struct scoring *s, const PGresult *lookup, const char *direction,
+                    const char *const *rcpts, size_t n_rcpts, const struct mp_message *m,
+                    const struct classification *c, struct scoring_out *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
 	struct feature_input fi;
@@ -198,7 +199,8 @@ int scoring_message(struct scoring *s, const PGresult *lookup, const char *direc
 	out->asks = strcmp(direction, "outbound") == 0 && asks_question(m->text_new) ? "true" : "false";
 	snprintf(out->version, sizeof(out->version), "%lld", s->version);
 	/* compared as stored (rounded), as the LLM's backfill compares it */
-	out->ask_llm = s->conf->llm_enabled && strtod(out->confidence, NULL) < s->conf->llm_ask_below_confidence;
+	out->ask_llm =
+	    s->conf->llm_enabled && strtod(out->confidence, NULL) < s->conf->llm_ask_below_confidence;
 	return 0;
 }
 

@@ -102,12 +102,13 @@ struct scoring_lookup {
  * of conversation conv and the sender, into *st (parameters in lk, which
  * must outlive it); prepared on conn first if need be. 0, or -1 with err. */
 int scoring_lookup_stmt(struct scoring *s, PGconn *conn, long long conv, const char *received_at,
-                        const char *from, struct scoring_lookup *lk, struct db_stmt *st, char *err, size_t errlen);
+                        const char *from, struct scoring_lookup *lk, struct db_stmt *st, char *err,
+                        size_t errlen);
 
 /* scoring_message - score message m from the result of its lookup statement; 0, or -1 with err set */
-int scoring_message(struct scoring *s, const PGresult *lookup, const char *direction, const char *const *rcpts,
-                    size_t n_rcpts, const struct mp_message *m, const struct classification *c,
-                    struct scoring_out *out, char *err, size_t errlen);
+int scoring_message(struct scoring *s, const PGresult *lookup, const char *direction,
+                    const char *const *rcpts, size_t n_rcpts, const struct mp_message *m,
+                    const struct classification *c, struct scoring_out *out, char *err, size_t errlen);
 
 /* scoring_out_free - release what scoring_message() allocated */
 void scoring_out_free(struct scoring_out *out);
