@@ -321,22 +321,25 @@ int export_contact(struct ctx *c, const char *id)
 	if (!lead_only(c, &conn, &s))
 		return 0;
 	snprintf(b.dir, sizeof(b.dir), "contact-%s", id);
-	/* one snapshot: the files agree with each other */
-	int rc = db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ", 0, NULL, err, sizeof(err));
+	/* one snapshot: the files agree with each other; only read, and ended
+	 * before the audit row (audit_append needs READ COMMITTED to see the
+	 * chain's head) */
+	int rc =
+	    db_command(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, sizeof(err));
 	if (rc == 0)
 		rc = build_bundle(&b, conn, id, &n_msgs, err, sizeof(err));
 	if (b.a != NULL)
 		archive_write_free(b.a);
 	if (b.mem != NULL && fclose(b.mem) != 0 && rc == 0)
 		rc = -1, snprintf(err, sizeof(err), "out of memory");
+	if (rc == 0 && db_command(conn, "COMMIT", 0, NULL, err, sizeof(err)) < 0)
+		rc = -1; /* on an error db_close ends the transaction */
 	snprintf(filename, sizeof(filename), "contact:%s", id);
 	if (rc == 0)
 		rc = audit_export(conn, &s, "contact.export", filename,
 		                  json_pack("{s:s, s:i, s:I}", "format", "tar.gz", "messages", n_msgs,
 		                            "bytes", (json_int_t)b.len),
 		                  err, sizeof(err));
-	if (rc == 0 && db_command(conn, "COMMIT", 0, NULL, err, sizeof(err)) < 0)
-		rc = -1;
 	db_close(&conn);
 	if (rc != 0) {
 		free(b.body);

@@ -59,6 +59,21 @@ like "$(as_role mailroom_owner "DELETE FROM mailroom.audit WHERE id = ${ids[0]}"
 	"the owner's delete is refused by the trigger"
 like "$(as_role mailroom_owner "TRUNCATE mailroom.audit")" "append-only" "TRUNCATE is refused"
 
+# Appending reads the chain's head after taking its lock; a snapshot older
+# than the lock (REPEATABLE READ, SERIALIZABLE) cannot see a row another
+# transaction appended meanwhile, so such a transaction is refused, every
+# time, not only when another append happens to fall in between.
+for iso in "REPEATABLE READ" SERIALIZABLE; do
+	out=$(psql -X -q -A -t -U postgres -c "BEGIN ISOLATION LEVEL $iso" -c "SET LOCAL ROLE mailroom_web" \
+		-c "SELECT count(*) >= 0 FROM mailroom.users" \
+		-c "SELECT mailroom.audit_append('test-$RUN', 'test.snapshot', 'x', NULL, NULL)" -c COMMIT 2>&1)
+	like "$out" "needs a READ COMMITTED transaction, not $iso" "audit_append in $iso is refused"
+done
+is "$(sql_admin "SELECT count(*) FROM mailroom.audit WHERE action = 'test.snapshot'")" 0 "  and wrote nothing"
+like "$(psql -X -q -A -t -U postgres -c "BEGIN ISOLATION LEVEL READ COMMITTED" -c "SET LOCAL ROLE mailroom_web" \
+	-c "SELECT mailroom.audit_append('test-$RUN', 'test.snapshot', 'x', NULL, NULL) > 0" -c ROLLBACK 2>&1)" \
+	"^t$" "in READ COMMITTED it appends"
+
 # --- tampering, as a superuser who switches the trigger off ---------------------------
 
 sql_admin "CREATE TABLE public.audit_saved_$RUN AS SELECT * FROM mailroom.audit WHERE actor = 'test-$RUN'"
