@@ -77,8 +77,12 @@ static void fold_line(char *dst, size_t len, const char *src, int hide_quoted)
 /* db_connect - open a connection; the error never echoes the connection string */
 PGconn *db_connect(const char *conninfo, const char *application_name, char *err, size_t errlen)
 {
-	const char *const keywords[] = {"application_name", "dbname", NULL};
-	const char *const values[] = {application_name, conninfo, NULL};
+	/* JIT off: mailroom's statements are short, and compiling one whose
+	 * estimate crosses jit_above_cost took 25-80 ms of a 7-35 ms query (the
+	 * deadline pass, docs/benchmarks.md). The connection string comes last
+	 * and is expanded: its own options replace these. */
+	const char *const keywords[] = {"application_name", "options", "dbname", NULL};
+	const char *const values[] = {application_name, "-c jit=off", conninfo, NULL};
 	char *parse_err = NULL;
 	PQconninfoOption *opts;
 	PGconn *conn;
@@ -169,7 +173,7 @@ int db_result_ok(const PGresult *res, ExecStatusType want, const PGconn *conn, c
 
 /* db_command - PQexecParams with text parameters; any row the statement returns is discarded */
 int db_command(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
-	       size_t errlen)
+               size_t errlen)
 {
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -185,7 +189,7 @@ int db_command(PGconn *conn, const char *sql, int nparams, const char *const *pa
 
 /* db_query - PQexecParams expecting rows; NULL with err filled otherwise */
 PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
-		   size_t errlen)
+                   size_t errlen)
 {
 	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 
@@ -212,7 +216,7 @@ static size_t batch_send(PGconn *conn, const struct db_stmt *stmts, size_t n)
 }
 
 int db_batch(PGconn *conn, const struct db_stmt *stmts, size_t n, PGresult **results, char *err,
-	     size_t errlen)
+             size_t errlen)
 {
 	for (size_t i = 0; i < n; i++)
 		results[i] = NULL;

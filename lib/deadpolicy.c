@@ -114,3 +114,11 @@ int deadpolicy_select(const struct deadpolicy *policies, size_t n, const char *k
 	}
 	return -1;
 }
+
+const char *deadpolicy_covers(const struct deadpolicy *policies, size_t n, const char *klass,
+                              const char *level)
+{
+	int other = deadpolicy_select(policies, n, klass, level, 0) >= 0;
+	int vip = deadpolicy_select(policies, n, klass, level, 1) >= 0;
+	return other && vip ? "any" : vip ? "vip" : other ? "other" : NULL;
+}

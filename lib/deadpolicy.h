@@ -28,5 +28,11 @@ int deadpolicy_parse(const char *spec, struct deadpolicy *out, char *err, size_t
  * conversation (klass and level may be NULL), or -1 for none */
 int deadpolicy_select(const struct deadpolicy *policies, size_t n, const char *klass, const char *level,
                       int vip);
+/* deadpolicy_covers - for which organisations some policy covers
+ * conversations of klass (NULL: none) and level: "any", "vip", "other"
+ * (not VIP), or NULL for none; what the deadline task asks the database
+ * for, one (class, level) at a time */
+const char *deadpolicy_covers(const struct deadpolicy *policies, size_t n, const char *klass,
+                              const char *level);
 
 #endif

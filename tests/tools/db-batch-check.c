@@ -1,7 +1,8 @@
 /* db-batch-check.c - db_batch() against a real PostgreSQL (run by
  * tests/integration/91b-db-batch.sh with a connection string): results in
- * order, a failing statement's error, the connection usable afterwards.
- * TAP on stdout.
+ * order, a failing statement's error, the connection usable afterwards;
+ * and the session settings db_connect() gives every connection. TAP on
+ * stdout.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -37,6 +38,19 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	PGresult *r[DB_BATCH_MAX + 1];
+
+	/* JIT off by default (its compile time exceeded whole queries), unless
+	 * the connection string sets its own options */
+	PGresult *j = db_query(conn, "SHOW jit", 0, NULL, err, sizeof(err));
+	is_str(value(j), "off", "db_connect: JIT off");
+	PQclear(j);
+	char own[1024];
+	snprintf(own, sizeof(own), "%s options='-c jit=on'", argv[1]);
+	PGconn *c2 = db_connect(own, "db-batch-check", err, sizeof(err));
+	j = c2 != NULL ? db_query(c2, "SHOW jit", 0, NULL, err, sizeof(err)) : NULL;
+	is_str(value(j), "on", "db_connect: the connection string's own options win");
+	PQclear(j);
+	db_close(&c2);
 
 	/* three statements, prepared and not, in one round trip */
 	PGresult *p = PQprepare(conn, "twice", "SELECT $1::int * 2", 1, NULL);

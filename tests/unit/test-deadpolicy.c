@@ -38,6 +38,27 @@ int main(void)
 		       "class %s, level %s, vip %d", cases[i].klass ? cases[i].klass : "NULL",
 		       cases[i].level ? cases[i].level : "NULL", cases[i].vip);
 
+	/* which organisations a (class, level) is covered for: what the
+	 * deadline task's query is given */
+	static const struct {
+		const char *klass, *level, *want;
+	} covers[] = {
+	    {"customer", "normal", "any"}, {"supplier", NULL, "any"},        {"newsletter", "urgent", "any"},
+	    {"newsletter", "low", NULL},   {NULL, "normal", NULL},           {"internal", "low", "other"},
+	    {"internal", "high", NULL},    {"advertising", "urgent", "any"},
+	};
+	for (size_t i = 0; i < sizeof(covers) / sizeof(covers[0]); i++) {
+		const char *got = deadpolicy_covers(p, 5, covers[i].klass, covers[i].level);
+		is_str(got ? got : "none", covers[i].want ? covers[i].want : "none",
+		       "covers class %s, level %s", covers[i].klass ? covers[i].klass : "NULL",
+		       covers[i].level ? covers[i].level : "NULL");
+	}
+	const char *vip_only = "vips: class=customer vip=yes hours=8";
+	is_int(deadpolicy_parse(vip_only, &p[0], err, sizeof(err)), 0, "parse \"%s\"", vip_only);
+	is_str(deadpolicy_covers(p, 1, "customer", "normal"), "vip",
+	       "a policy for VIPs alone covers \"vip\"");
+	is_int(deadpolicy_covers(p, 1, "supplier", "normal") == NULL, 1, "and nothing else");
+
 	static const char *const bad[] = {
 	    "no colon hours=4",
 	    ": hours=4",
