@@ -78,9 +78,9 @@ static void fold_line(char *dst, size_t len, const char *src, int hide_quoted)
 PGconn *db_connect(const char *conninfo, const char *application_name, char *err, size_t errlen)
 {
 	/* JIT off: mailroom's statements are short, and compiling one whose
-	 * estimate crosses jit_above_cost took 25-80 ms of a 7-35 ms query (the
-	 * deadline pass, docs/benchmarks.md). The connection string comes last
-	 * and is expanded: its own options replace these. */
+	 * estimate crossed jit_above_cost took 28-84 ms, more than running it
+	 * (the deadline pass, docs/benchmarks.md). The connection string comes
+	 * last and is expanded: its own options replace these. */
 	const char *const keywords[] = {"application_name", "options", "dbname", NULL};
 	const char *const values[] = {application_name, "-c jit=off", conninfo, NULL};
 	char *parse_err = NULL;
