@@ -200,7 +200,7 @@ int leads_report(struct ctx *c, const char *arg)
 	if (!web_begin(c, &conn, &s))
 		return 0;
 	const char *p[4] = {rq.from, rq.to, c->conf->deadlines_timezone, rq.user};
-	PGresult *r = leads_query(conn, SQL_REPORT, 4, p, err, sizeof(err)), *users = NULL;
+	PGresult *r = db_query(conn, SQL_REPORT, 4, p, err, sizeof(err)), *users = NULL;
 	if (r != NULL)
 		users = db_query(conn, SQL_USERS, 0, NULL, err, sizeof(err));
 	db_close(&conn);

@@ -111,14 +111,6 @@ int leads_bad_request(struct ctx *c, const char *why)
 	return rc;
 }
 
-PGresult *leads_query(PGconn *conn, const char *sql, int n, const char *const *params, char *err,
-                      size_t errlen)
-{
-	if (db_command(conn, "SET jit = off", 0, NULL, err, errlen) < 0)
-		return NULL;
-	return db_query(conn, sql, n, params, err, errlen);
-}
-
 /* phone_digits - the digits of q when q looks like a phone number (only
  * digits, spaces and + ( ) - / . with at least LEADS_DIGITS_MIN digits), else "" */
 static void phone_digits(const char *q, char out[LEADS_Q_MAX + 1])
@@ -284,7 +276,7 @@ int leads_page(struct ctx *c, const char *arg)
 	const char *kind = f.kind == NULL ? NULL : strcmp(f.kind, "org") == 0 ? "o" : "p";
 	const char *p[6] = {f.q,   f.digits[0] != '\0' ? f.digits : NULL, kind, lead_array(f.lead), s.user_id,
 	                    offset};
-	PGresult *r = leads_query(conn, SQL_QUEUE, 6, p, err, sizeof(err));
+	PGresult *r = db_query(conn, SQL_QUEUE, 6, p, err, sizeof(err));
 	db_close(&conn);
 	if (r == NULL)
 		return server_error(c, "lead queue", err);

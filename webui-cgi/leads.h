@@ -19,10 +19,4 @@ int leads_query_ok(const struct form *q, const char *const *allowed, char *why, 
  * never the request's value) */
 int leads_bad_request(struct ctx *c, const char *why);
 
-/* leads_query - run sql with n params on conn with JIT off (compiling
- * costs more than these statements of a few ms, whose row estimates can
- * still pass jit_above_cost); the result, or NULL with err filled */
-PGresult *leads_query(PGconn *conn, const char *sql, int n, const char *const *params, char *err,
-                      size_t errlen);
-
 #endif
