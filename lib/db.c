@@ -74,15 +74,27 @@ static void fold_line(char *dst, size_t len, const char *src, int hide_quoted)
 		dst[--used] = '\0';
 }
 
+#define JIT_OFF        "-c jit=off"
+#define DB_OPTIONS_MAX 1024
+
 /* db_connect - open a connection; the error never echoes the connection string */
 PGconn *db_connect(const char *conninfo, const char *application_name, char *err, size_t errlen)
 {
 	/* JIT off: mailroom's statements are short, and compiling one whose
 	 * estimate crossed jit_above_cost took 28-84 ms, more than running it
-	 * (the deadline pass, docs/benchmarks.md). The connection string comes
-	 * last and is expanded: its own options replace these. */
+	 * (the deadline pass, docs/benchmarks.md). Given as "options", it would
+	 * hide PGOPTIONS, so that follows (a later -c wins). The connection
+	 * string comes last and is expanded: its own options replace all. */
+	char options[DB_OPTIONS_MAX];
+	const char *env = getenv("PGOPTIONS");
+	if (env != NULL && strlen(env) + sizeof(JIT_OFF) + 1 > sizeof(options)) {
+		snprintf(err, errlen, "PGOPTIONS is longer than %zu bytes",
+		         sizeof(options) - sizeof(JIT_OFF) - 1);
+		return NULL;
+	}
+	snprintf(options, sizeof(options), "%s%s%s", JIT_OFF, env != NULL ? " " : "", env != NULL ? env : "");
 	const char *const keywords[] = {"application_name", "options", "dbname", NULL};
-	const char *const values[] = {application_name, "-c jit=off", conninfo, NULL};
+	const char *const values[] = {application_name, options, conninfo, NULL};
 	char *parse_err = NULL;
 	PQconninfoOption *opts;
 	PGconn *conn;

@@ -51,6 +51,25 @@ int main(int argc, char **argv)
 	is_str(value(j), "on", "db_connect: the connection string's own options win");
 	PQclear(j);
 	db_close(&c2);
+	setenv("PGOPTIONS", "-c statement_timeout=4321", 1);
+	c2 = db_connect(argv[1], "db-batch-check", err, sizeof(err));
+	j = c2 != NULL ? db_query(c2,
+	                          "SELECT current_setting('statement_timeout') || ' ' || "
+	                          "current_setting('jit')",
+	                          0, NULL, err, sizeof(err))
+	               : NULL;
+	is_str(value(j), "4321ms off", "db_connect: PGOPTIONS kept beside JIT off");
+	PQclear(j);
+	db_close(&c2);
+	char big[1100];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	setenv("PGOPTIONS", big, 1);
+	c2 = db_connect(argv[1], "db-batch-check", err, sizeof(err));
+	ok(c2 == NULL && strstr(err, "PGOPTIONS is longer") != NULL,
+	   "db_connect: an overlong PGOPTIONS refused: %s", err);
+	db_close(&c2);
+	unsetenv("PGOPTIONS");
 
 	/* three statements, prepared and not, in one round trip */
 	PGresult *p = PQprepare(conn, "twice", "SELECT $1::int * 2", 1, NULL);
